@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# test.sh — install what is missing, build, and run every test:
+#   1. unit tests and `chatbot-gen --check` (ctest), the generator under valgrind;
+#   2. integration tests: the real server over real HTTPS on loopback (pytest);
+#   3. the integration tests again against an AddressSanitizer + UBSan build.
+# Ends with one line "tests: N passed, M failed"; exit status 0 only when
+# every suite ran and nothing failed. Results: test-output/junit/*.xml.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/test-output
+jobs=$(nproc)
+
+scripts/deps.sh test || { echo "tests: could not install dependencies"; exit 1; }
+rm -rf "$out/junit" && mkdir -p "$out/junit"
+
+status=0
+step() { echo; echo "=== $*"; }
+
+step "build (warnings are errors)"
+if ! { cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+       cmake --build build -j"$jobs"; }; then
+  echo "tests: build failed"; exit 1
+fi
+
+step "unit tests, generator checks"
+ctest --test-dir build --output-on-failure -j"$jobs" \
+      --output-junit "$out/junit/unit.xml" || status=1
+
+step "integration tests"
+CHATBOT_BUILD=$root/build python3 -m pytest -q tests/integration \
+      --junitxml="$out/junit/integration.xml" -o junit_suite_name=integration || status=1
+
+if [ "${CHATBOT_SKIP_ASAN:-0}" != 1 ]; then
+  step "build with AddressSanitizer + UndefinedBehaviorSanitizer"
+  if cmake -S . -B build-asan -DCHATBOT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+     cmake --build build-asan -j"$jobs" --target chatbot chatbot-fixture; then
+    step "integration tests under ASan + UBSan"
+    CHATBOT_BUILD=$root/build-asan CHATBOT_SANITIZED=1 python3 -m pytest -q tests/integration \
+          --junitxml="$out/junit/integration-asan.xml" -o junit_suite_name=integration-asan || status=1
+  else
+    echo "tests: sanitizer build failed"; status=1
+  fi
+fi
+
+step "summary"
+python3 scripts/summarize.py "$out"/junit/*.xml || status=1
+exit $status

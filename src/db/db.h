@@ -1,0 +1,49 @@
+/*
+ * db.h — SQLite connections, the connection pool and the per-connection
+ * prepared statement cache.
+ *
+ * HTTP threads can number in the thousands (one per connection), so
+ * connections are pooled, not per thread: a request checks one out, and a
+ * stream gives it back while it waits for tokens. Each connection keeps the
+ * statements it prepared (SQLITE_PREPARE_PERSISTENT), indexed by the ids the
+ * generator assigns (0 .. cb_stmt_count - 1). Every connection runs in WAL
+ * mode with foreign_keys=ON and a busy_timeout.
+ */
+#ifndef CB_DB_DB_H
+#define CB_DB_DB_H
+
+#include <sqlite3.h>
+#include "db/model.h"
+
+struct cb_db {
+    sqlite3 *handle;
+    sqlite3_stmt **stmts;       /* cb_stmt_count slots, prepared lazily */
+    int n_stmts;
+};
+
+/* Statement ids and their SQL, emitted by chatbot-gen (generated/models.c). */
+extern const int cb_stmt_count;
+extern const char *const cb_stmt_sql[];
+
+/* Opens path (creating it), sets the pragmas. NULL on failure (logged). */
+cb_db *cb_db_open(const char *path);
+void cb_db_close(cb_db *db);
+
+/* The cached statement `id`, reset and with bindings cleared, ready to bind.
+   `sql` must equal cb_stmt_sql[id]. NULL on a prepare error (logged). */
+sqlite3_stmt *cb_db_stmt(cb_db *db, int id);
+
+/* Maps the result of sqlite3_step/exec to a cb_rc (constraint kinds apart). */
+cb_rc cb_db_rc(cb_db *db, int sqlite_rc);
+
+cb_rc cb_db_begin(cb_db *db);       /* BEGIN IMMEDIATE */
+cb_rc cb_db_commit(cb_db *db);
+void cb_db_rollback(cb_db *db);
+
+/* The pool: fixed size, blocking checkout with a timeout. */
+int cb_pool_init(const char *path, int size);
+cb_db *cb_pool_get(int timeout_ms);
+void cb_pool_put(cb_db *db);
+void cb_pool_shutdown(void);
+
+#endif
