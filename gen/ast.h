@@ -182,6 +182,9 @@ typedef struct gen_resource {
     size_t n_hooks;
     gen_route *routes;
     size_t n_routes;
+    /* Where each item was written, for diagnostics (line 0: not given). */
+    gen_pos model_pos, owner_pos, parent_pos, actions_pos, page_pos;
+    gen_pos accept_pos[5];
 } gen_resource;
 
 typedef struct gen_arena gen_arena;
