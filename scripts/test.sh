@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/test-output
 jobs=$(nproc)
+# Debian's interpreter, which python3-pytest installs into (not a pyenv one on PATH).
+py=/usr/bin/python3
 
 scripts/deps.sh test || { echo "tests: could not install dependencies"; exit 1; }
 rm -rf "$out/junit" && mkdir -p "$out/junit"
@@ -28,7 +30,7 @@ ctest --test-dir build --output-on-failure -j"$jobs" \
       --output-junit "$out/junit/unit.xml" || status=1
 
 step "integration tests"
-CHATBOT_BUILD=$root/build python3 -m pytest -q tests/integration \
+CHATBOT_BUILD=$root/build "$py" -m pytest -q tests/integration \
       --junitxml="$out/junit/integration.xml" -o junit_suite_name=integration || status=1
 
 if [ "${CHATBOT_SKIP_ASAN:-0}" != 1 ]; then
@@ -36,7 +38,7 @@ if [ "${CHATBOT_SKIP_ASAN:-0}" != 1 ]; then
   if cmake -S . -B build-asan -DCHATBOT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
      cmake --build build-asan -j"$jobs" --target chatbot chatbot-fixture; then
     step "integration tests under ASan + UBSan"
-    CHATBOT_BUILD=$root/build-asan CHATBOT_SANITIZED=1 python3 -m pytest -q tests/integration \
+    CHATBOT_BUILD=$root/build-asan CHATBOT_SANITIZED=1 "$py" -m pytest -q tests/integration \
           --junitxml="$out/junit/integration-asan.xml" -o junit_suite_name=integration-asan || status=1
   else
     echo "tests: sanitizer build failed"; status=1
@@ -44,5 +46,5 @@ if [ "${CHATBOT_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 step "summary"
-python3 scripts/summarize.py "$out"/junit/*.xml || status=1
+"$py" scripts/summarize.py "$out"/junit/*.xml || status=1
 exit $status

@@ -38,6 +38,8 @@ typedef struct cb_ctx {
     bool via_token;             /* authenticated by bearer token (no CSRF needed) */
     char client_addr[64];
     void *auth_data;            /* owned by src/auth, freed by cb_auth_release() */
+    char *method, *path;        /* for the access log (path without the query) */
+    double started_ms;
 } cb_ctx;
 
 /* Checks out a pooled connection for the rest of the request (returned at
@@ -104,6 +106,10 @@ typedef struct cb_route {
     int (*callback)(const struct _u_request *, struct _u_response *, void *);
     const void *data;           /* const cb_resource * or const cb_route_desc * */
 } cb_route;
+
+/* The route table of the generated code (generated/api.c). */
+extern const cb_route cb_routes[];
+extern const int cb_n_routes;
 
 /* Runtime callbacks the route table points at (user_data = descriptor). */
 int cb_api_list(const struct _u_request *, struct _u_response *, void *);

@@ -1,0 +1,17 @@
+/*
+ * cli.h — the command families of `chatbot` (one file each).
+ */
+#ifndef CB_CLI_CLI_H
+#define CB_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+int cb_usage_error(const char *what, const char *arg);   /* prints, returns 2 */
+bool cb_parse_count(const char *s, int *out);             /* a non-negative integer */
+
+int cb_cmd_serve(const char *instance, int argc, char **argv);
+int cb_cmd_db(const char *instance, int argc, char **argv);
+int cb_cmd_version(void);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * api.c — the generic endpoints behind every generated resource: list,
+ * get, create, update and delete, driven by a cb_resource descriptor, plus
+ * the dispatcher for hand-written routes.
+ *
+ * Each action does the same dull, error-prone work in the same order:
+ * authentication level, path ids, parent visibility, owner scoping, body
+ * parsing and validation, hooks and the write in one transaction, and one
+ * answer. Another user's row and a missing row answer identically (404).
+ */
+#include "db/db.h"
+#include "http/internal.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+cb_db *cb_ctx_db(cb_ctx *ctx)
+{
+    if (!ctx->db)
+        ctx->db = cb_pool_get(10000);
+    return ctx->db;
+}
+
+/* 401 signed out, 403 signed in without the role; false after replying. */
+static bool allowed_or_reply(cb_ctx *ctx, cb_auth_level level, int *ret)
+{
+    if (level == CB_AUTH_PUBLIC)
+        return true;
+    if (ctx->user_id == 0) {
+        u_map_put(ctx->resp->map_header, "Cache-Control", "no-store");
+        *ret = cb_reply_problem(ctx, 401, "sign in first", NULL);
+        return false;
+    }
+    if (level == CB_AUTH_ADMIN && !ctx->is_admin) {
+        *ret = cb_reply_problem(ctx, 403, "administrators only", NULL);
+        return false;
+    }
+    return true;
+}
+
+/* A path id: a positive decimal int64 without sign or leading zeros. */
+static bool parse_id(const char *s, int64_t *out)
+{
+    if (!s || s[0] < '1' || s[0] > '9' || strlen(s) > 19)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+static void *new_row(const cb_model *m)
+{
+    void *row = cb_xmalloc(m->size);
+    cb_row_init(m, row);
+    return row;
+}
+
+static void free_row(const cb_model *m, void *row)
+{
+    if (row) {
+        cb_row_clear(m, row);
+        free(row);
+    }
+}
+
+/* Is row `id` of `res` visible to the caller (exists, is theirs, and so is
+   its parent chain)? CB_OK, CB_NOTFOUND or a database error. When `out` is
+   given it receives the row. */
+static cb_rc visible(cb_ctx *ctx, const cb_resource *res, int64_t id, int64_t parent_id, void *out)
+{
+    cb_db *db = cb_ctx_db(ctx);
+    if (!db)
+        return CB_BUSY;
+    void *row = out ? out : new_row(res->model);
+    cb_rc rc = cb_row_get(db, res->model, id, row);
+    if (rc == CB_OK && res->owner_field >= 0 &&
+        cb_row_int(res->model, row, (unsigned)res->owner_field) != ctx->user_id)
+        rc = CB_NOTFOUND;
+    if (rc == CB_OK && res->parent_field >= 0) {
+        int64_t p = cb_row_int(res->model, row, (unsigned)res->parent_field);
+        if (parent_id > 0 && p != parent_id)
+            rc = CB_NOTFOUND;
+        else if (res->parent)
+            rc = visible(ctx, res->parent, p, 0, NULL);
+    }
+    if (!out)
+        free_row(res->model, row);
+    return rc;
+}
+
+/* The parent id from the path (ctx's :<parent field>), checked visible. */
+static cb_rc parent_from_path(cb_ctx *ctx, const cb_resource *res, int64_t *parent_id)
+{
+    *parent_id = 0;
+    if (res->parent_field < 0)
+        return CB_OK;
+    const char *name = res->model->fields[res->parent_field].name;
+    if (!parse_id(u_map_get(ctx->req->map_url, name), parent_id))
+        return CB_NOTFOUND;
+    return res->parent ? visible(ctx, res->parent, *parent_id, 0, NULL) : CB_OK;
+}
+
+static cb_rc hook(cb_ctx *ctx, const cb_resource *res, cb_hook_event ev, void *row, cb_errors *errs)
+{
+    return res->hooks[ev] ? res->hooks[ev](ctx, row, errs) : CB_OK;
+}
+
+/* Runs before-hook, write, after-hook in one transaction. */
+static cb_rc write_in_tx(cb_ctx *ctx, const cb_resource *res, cb_hook_event before, void *row,
+                         cb_errors *errs, cb_rc (*write)(cb_db *, const cb_model *, void *))
+{
+    cb_db *db = cb_ctx_db(ctx);
+    if (!db)
+        return CB_BUSY;
+    cb_rc rc = cb_db_begin(db);
+    if (rc != CB_OK)
+        return rc;
+    rc = hook(ctx, res, before, row, errs);
+    if (rc == CB_OK)
+        rc = write(db, res->model, row);
+    if (rc == CB_OK)
+        rc = hook(ctx, res, before + 1, row, errs);
+    if (rc == CB_OK)
+        rc = cb_db_commit(db);
+    if (rc != CB_OK)
+        cb_db_rollback(db);
+    return rc;
+}
+
+static cb_rc delete_row(cb_db *db, const cb_model *m, void *row)
+{
+    return cb_row_delete(db, m, cb_row_id(row));
+}
+
+/* --- list ----------------------------------------------------------------- */
+
+/* Query parameters a list understands: limit, cursor and the path's own. */
+static bool unknown_parameters(const cb_resource *res, const struct _u_request *req, cb_errors *errs)
+{
+    const char **keys = u_map_enum_keys(req->map_url);
+    bool unknown = false;
+    for (int i = 0; keys && keys[i]; i++) {
+        char param[80];
+        snprintf(param, sizeof param, ":%s", keys[i]);
+        if (strcmp(keys[i], "limit") && strcmp(keys[i], "cursor") && !strstr(res->path, param)) {
+            cb_errors_add(errs, keys[i], "unknown query parameter");
+            unknown = true;
+        }
+    }
+    return unknown;
+}
+
+static bool parse_limit(const cb_resource *res, const char *s, int *limit, cb_errors *errs)
+{
+    *limit = res->page_default;
+    if (!s)
+        return true;
+    int64_t v;
+    if (!parse_id(s, &v) || v > res->page_max) {
+        cb_errors_add(errs, "limit", "must be an integer from 1 to %d", res->page_max);
+        return false;
+    }
+    *limit = (int)v;
+    return true;
+}
+
+int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    const cb_resource *res = data;
+    int ret;
+    if (!allowed_or_reply(ctx, res->auth, &ret))
+        return ret;
+    cb_errors errs = {0};
+    int limit;
+    bool bad = unknown_parameters(res, req, &errs);
+    bad |= !parse_limit(res, u_map_get(req->map_url, "limit"), &limit, &errs);
+    if (bad)
+        return cb_reply_rc(ctx, CB_INVALID, &errs);
+    int64_t parent_id;
+    cb_rc rc = parent_from_path(ctx, res, &parent_id);
+    if (rc != CB_OK)
+        return cb_reply_rc(ctx, rc, NULL);
+    cb_db *db = cb_ctx_db(ctx);
+    if (!db)
+        return cb_reply_rc(ctx, CB_BUSY, NULL);
+    cb_list_query q = {
+        .stmt_first = res->stmt_list_first, .stmt_after = res->stmt_list_after,
+        .sort = res->sort, .n_sort = res->n_sort,
+        .has_scope = res->owner_field >= 0, .scope = ctx->user_id,
+        .has_parent = res->parent_field >= 0, .parent = parent_id,
+        .cursor = u_map_get(req->map_url, "cursor"), .limit = limit};
+    cb_rows rows = {0};
+    rc = cb_list_page(db, res->model, &q, &rows, &errs);
+    if (rc != CB_OK)
+        return cb_reply_rc(ctx, rc, &errs);
+    json_t *items = json_array();
+    for (size_t i = 0; i < rows.n; i++)
+        json_array_append_new(items, cb_row_to_json(res->model,
+                                                    (char *)rows.rows + i * res->model->size));
+    json_t *page = json_pack("{s:o, s:s?}", "items", items, "next_cursor", rows.next_cursor);
+    if (!rows.next_cursor)
+        json_object_set_new(page, "next_cursor", json_null());
+    cb_rows_free(&rows);
+    return cb_reply_json(ctx, 200, page);
+}
+
+/* --- get, create, update, delete ---------------------------------------- */
+
+/* Common start of the item actions: auth, ids, visibility; the row is
+   loaded into `row`. Returns true to go on, false after replying. */
+static bool load_item(cb_ctx *ctx, const cb_resource *res, void *row, int *ret)
+{
+    if (!allowed_or_reply(ctx, res->auth, ret))
+        return false;
+    int64_t id, parent_id;
+    cb_rc rc = parent_from_path(ctx, res, &parent_id);
+    if (rc == CB_OK && !parse_id(u_map_get(ctx->req->map_url, "id"), &id))
+        rc = CB_NOTFOUND;
+    if (rc == CB_OK)
+        rc = visible(ctx, res, id, parent_id, row);
+    if (rc != CB_OK) {
+        *ret = cb_reply_rc(ctx, rc, NULL);
+        return false;
+    }
+    return true;
+}
+
+int cb_api_get(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    const cb_resource *res = data;
+    void *row = new_row(res->model);
+    int ret;
+    if (load_item(ctx, res, row, &ret))
+        ret = cb_reply_json(ctx, 200, cb_row_to_json(res->model, row));
+    free_row(res->model, row);
+    return ret;
+}
+
+int cb_api_create(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    const cb_resource *res = data;
+    int ret;
+    if (!allowed_or_reply(ctx, res->auth, &ret))
+        return ret;
+    int64_t parent_id;
+    cb_rc rc = parent_from_path(ctx, res, &parent_id);
+    if (rc != CB_OK)
+        return cb_reply_rc(ctx, rc, NULL);
+    json_t *body = cb_request_json_or_reply(ctx);
+    if (!body)
+        return U_CALLBACK_COMPLETE;
+    void *row = new_row(res->model);
+    cb_errors errs = {0};
+    rc = cb_row_from_json(res->model, body, res->accept[CB_ACT_CREATE], true, row, &errs);
+    json_decref(body);
+    if (rc == CB_OK && res->owner_field >= 0)
+        cb_row_set_int(res->model, row, (unsigned)res->owner_field, ctx->user_id);
+    if (rc == CB_OK && res->parent_field >= 0)
+        cb_row_set_int(res->model, row, (unsigned)res->parent_field, parent_id);
+    if (rc == CB_OK)
+        rc = write_in_tx(ctx, res, CB_HOOK_BEFORE_CREATE, row, &errs, cb_row_insert);
+    ret = rc == CB_OK ? cb_reply_json(ctx, 201, cb_row_to_json(res->model, row))
+                      : cb_reply_rc(ctx, rc, &errs);
+    cb_errors_clear(&errs);
+    free_row(res->model, row);
+    return ret;
+}
+
+int cb_api_update(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    const cb_resource *res = data;
+    void *current = new_row(res->model), *row = new_row(res->model);
+    int ret = U_CALLBACK_COMPLETE;
+    json_t *body = NULL;
+    if (!load_item(ctx, res, current, &ret) || !(body = cb_request_json_or_reply(ctx)))
+        goto done;
+    cb_errors errs = {0};
+    cb_rc rc = cb_row_from_json(res->model, body, res->accept[CB_ACT_UPDATE], false, row, &errs);
+    bool changes = (((cb_row *)row)->set & ~UINT64_C(1)) != 0;
+    if (rc == CB_OK && changes) {
+        cb_row_set_int(res->model, row, 0, cb_row_id(current));
+        rc = write_in_tx(ctx, res, CB_HOOK_BEFORE_UPDATE, row, &errs, cb_row_update);
+    }
+    if (rc != CB_OK)
+        ret = cb_reply_rc(ctx, rc, &errs);
+    else
+        ret = cb_reply_json(ctx, 200, cb_row_to_json(res->model, changes ? row : current));
+    cb_errors_clear(&errs);
+done:
+    json_decref(body);
+    free_row(res->model, current);
+    free_row(res->model, row);
+    return ret;
+}
+
+int cb_api_delete(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    const cb_resource *res = data;
+    void *row = new_row(res->model);
+    int ret;
+    if (load_item(ctx, res, row, &ret)) {
+        cb_errors errs = {0};
+        cb_rc rc = write_in_tx(ctx, res, CB_HOOK_BEFORE_DELETE, row, &errs, delete_row);
+        ret = rc == CB_OK ? cb_reply_empty(ctx, 204) : cb_reply_rc(ctx, rc, &errs);
+        cb_errors_clear(&errs);
+    }
+    free_row(res->model, row);
+    return ret;
+}
+
+int cb_api_route(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    const cb_route_desc *route = data;
+    int ret;
+    if (!allowed_or_reply(ctx, route->auth, &ret))
+        return ret;
+    return route->handler(ctx);
+}

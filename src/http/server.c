@@ -1,0 +1,317 @@
+/*
+ * server.c — starts Ulfius/libmicrohttpd the way ../shared/ULFIUS-NOTES.md
+ * says it must be started for this application (thread per connection with
+ * poll, explicit TLS priorities, limits, timeouts), registers the route
+ * table in priority tiers, and stops gracefully.
+ *
+ * Tiers: 0 — a middleware on every request (per-request cb_ctx, security
+ * headers); 1 — the generated routes, the OpenAPI document, static files;
+ * 2 — 405 with Allow for a known path with another method; 3 — a 404
+ * catch-all (Ulfius 2.7.13 otherwise answers an empty 200 when only
+ * middleware matched). The cb_ctx is freed, and the access log line
+ * written, by the response's shared-data destructor: the one place every
+ * request passes through at its end.
+ */
+#include "http/server.h"
+#include "db/db.h"
+#include "http/api.h"
+#include "http/auth.h"
+#include "http/internal.h"
+#include "server/tls.h"
+#include "util/mem.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <yder.h>
+
+extern const char cb_openapi_json[];
+extern const unsigned long cb_openapi_json_len;
+
+static atomic_int requests_in_flight;
+
+/* The Allow header values of the 405 endpoints, freed after the server stops. */
+static char *allow_values[256];
+static int n_allow_values;
+
+/* --- request bookkeeping wrapped around Ulfius's own MHD callbacks -------- */
+
+static void *uri_logger(void *cls, const char *uri)
+{
+    atomic_fetch_add(&requests_in_flight, 1);
+    return ulfius_uri_logger(cls, uri);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    mhd_request_completed(cls, c, con_cls, toe);
+    atomic_fetch_sub(&requests_in_flight, 1);
+}
+
+/* --- tier 0: the per-request context ------------------------------------- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void ctx_free(void *p)
+{
+    cb_ctx *ctx = p;
+    if (ctx->db)
+        cb_pool_put(ctx->db);
+    cb_auth_release(ctx);
+    y_log_message(Y_LOG_LEVEL_INFO, "%s %s %ld %.1fms %s", ctx->method, ctx->path,
+                  ctx->resp ? ctx->resp->status : 0L, now_ms() - ctx->started_ms,
+                  ctx->client_addr);
+    free(ctx->method);
+    free(ctx->path);
+    free(ctx);
+}
+
+/* The peer's address, or X-Forwarded-For's last hop when the peer is a
+   configured trusted proxy (never otherwise: clients could pick their own
+   address and dodge throttling). */
+static void client_address(const struct _u_request *req, char *out, size_t size)
+{
+    const struct sockaddr *sa = req->client_address;
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+    const char *proxies = cb_cfg->trusted_proxies;
+    const char *xff = u_map_get_case(req->map_header, "X-Forwarded-For");
+    if (!xff || !*proxies || !out[0])
+        return;
+    size_t n = strlen(out);
+    for (const char *p = proxies; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        if (len == n && strncmp(p, out, n) == 0) {
+            const char *last = strrchr(xff, ',');
+            last = last ? last + 1 : xff;
+            while (*last == ' ')
+                last++;
+            snprintf(out, size, "%.*s", (int)strcspn(last, " "), last);
+            return;
+        }
+        p = end ? end + 1 : p + len;
+    }
+}
+
+static int begin_request(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_xcalloc(1, sizeof *ctx);
+    ctx->req = req;
+    ctx->resp = resp;
+    ctx->started_ms = now_ms();
+    ctx->method = cb_xstrdup(req->http_verb ? req->http_verb : "?");
+    ctx->path = cb_xstrdup(req->url_path ? req->url_path : "?");   /* no query: it may hold secrets */
+    client_address(req, ctx->client_addr, sizeof ctx->client_addr);
+    ulfius_set_response_shared_data(resp, ctx, ctx_free);
+    cb_set_security_headers(resp, !cb_cfg->http);
+    cb_auth_identify(ctx);
+    return U_CALLBACK_CONTINUE;
+}
+
+/* --- tiers 1 to 3 ------------------------------------------------------------ */
+
+static int serve_openapi(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    ulfius_set_binary_body_response(resp, 200, cb_openapi_json, cb_openapi_json_len);
+    u_map_put(resp->map_header, "Content-Type", "application/json");
+    u_map_put(resp->map_header, "Cache-Control", "no-cache");
+    return U_CALLBACK_COMPLETE;
+}
+
+static int method_not_allowed(const struct _u_request *req, struct _u_response *resp, void *allow)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    u_map_put(resp->map_header, "Allow", allow);
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s is not allowed here; allowed: %s", req->http_verb,
+             (const char *)allow);
+    return cb_reply_problem(ctx, 405, detail, NULL);
+}
+
+static int not_found(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    return cb_reply_problem(cb_ctx_of(req, resp), 404, "no such resource", NULL);
+}
+
+/* One 405 endpoint per distinct path pattern, with every method the route
+   table serves there. The Allow strings live as long as the process. */
+static void add_method_fallbacks(struct _u_instance *u)
+{
+    for (int i = 0; i < cb_n_routes; i++) {
+        bool seen = false;
+        for (int j = 0; j < i; j++)
+            seen |= strcmp(cb_routes[j].path, cb_routes[i].path) == 0;
+        if (seen)
+            continue;
+        char allow[128] = "";
+        for (int j = i; j < cb_n_routes; j++)
+            if (strcmp(cb_routes[j].path, cb_routes[i].path) == 0 &&
+                !strstr(allow, cb_routes[j].method)) {
+                size_t n = strlen(allow);
+                snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", cb_routes[j].method);
+            }
+        if (n_allow_values == (int)(sizeof allow_values / sizeof allow_values[0]))
+            break;
+        allow_values[n_allow_values] = cb_xstrdup(allow);
+        ulfius_add_endpoint_by_val(u, "*", NULL, cb_routes[i].path, 2, method_not_allowed,
+                                   allow_values[n_allow_values++]);
+    }
+    ulfius_add_endpoint_by_val(u, "*", NULL, "/api/v1/openapi.json", 2, method_not_allowed,
+                               "GET");
+}
+
+static int register_routes(struct _u_instance *u)
+{
+    int rc = ulfius_add_endpoint_by_val(u, "*", NULL, "*", 0, begin_request, NULL);
+    for (int i = 0; rc == U_OK && i < cb_n_routes; i++)
+        rc = ulfius_add_endpoint_by_val(u, cb_routes[i].method, NULL, cb_routes[i].path, 1,
+                                        cb_routes[i].callback, (void *)cb_routes[i].data);
+    if (rc == U_OK)
+        rc = ulfius_add_endpoint_by_val(u, "GET", NULL, "/api/v1/openapi.json", 1, serve_openapi,
+                                        NULL);
+    if (rc == U_OK)
+        rc = ulfius_add_endpoint_by_val(u, "GET", NULL, "/static/*", 1, cb_static_file, NULL);
+    if (rc == U_OK)
+        rc = ulfius_add_endpoint_by_val(u, "HEAD", NULL, "/static/*", 1, cb_static_file, NULL);
+    if (rc == U_OK)
+        add_method_fallbacks(u);
+    if (rc == U_OK)
+        rc = ulfius_add_endpoint_by_val(u, "*", NULL, "*", 3, not_found, NULL);
+    return rc == U_OK ? 0 : -1;
+}
+
+/* --- start and stop ------------------------------------------------------------ */
+
+static int bind_address(const cb_config *cfg, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)cfg->port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)cfg->port);
+        return MHD_USE_IPv6;
+    }
+    fprintf(stderr, "chatbot: bind address '%s' is not an IPv4 or IPv6 address\n", cfg->bind);
+    return -1;
+}
+
+static int start(struct _u_instance *u, const cb_config *cfg, char *cert, char *key)
+{
+    struct sockaddr_storage addr;
+    int family_flag = bind_address(cfg, &addr);
+    if (family_flag < 0)
+        return -1;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | (unsigned)family_flag;
+    struct MHD_OptionItem ops[16];
+    int n = 0;
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logger, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, 256 * 1024, NULL};
+    if (!cfg->http) {
+        flags |= MHD_USE_TLS;
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
+        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                           (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+    }
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (ulfius_start_framework_with_mhd_options(u, flags, ops) != U_OK) {
+        fprintf(stderr, "chatbot: cannot listen on %s port %d (in use, or not allowed?)\n",
+                cfg->bind, cfg->port);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops accepting, lets requests in flight finish (30 s at most), stops. */
+static void drain_and_stop(struct _u_instance *u)
+{
+    MHD_socket listen_fd = MHD_quiesce_daemon(u->mhd_daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    double deadline = now_ms() + 30000;
+    while (atomic_load(&requests_in_flight) > 0 && now_ms() < deadline)
+        usleep(20 * 1000);
+    ulfius_stop_framework(u);
+}
+
+static void raise_file_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int cb_server_run(const cb_config *cfg)
+{
+    char *cert = NULL, *key = NULL;
+    if (!cfg->http) {
+        if (cb_tls_ensure(cfg->tls_cert, cfg->tls_key) ||
+            !(cert = cb_read_text_file(cfg->tls_cert, 1 << 20)) ||
+            !(key = cb_read_text_file(cfg->tls_key, 1 << 20))) {
+            free(cert);
+            return -1;
+        }
+    }
+    raise_file_limit();
+    /* Signals go to sigwait below, not to whichever thread MHD runs. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct _u_instance u;
+    int rc = -1;
+    if (ulfius_init_instance(&u, (unsigned)cfg->port, NULL, NULL) == U_OK) {
+        u.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
+        if (register_routes(&u) == 0 && start(&u, cfg, cert, key) == 0) {
+            printf("chatbot: serving %s://%s:%d\n", cfg->http ? "http" : "https", cfg->bind,
+                   cfg->port);
+            fflush(stdout);
+            int sig;
+            sigwait(&stop, &sig);
+            y_log_message(Y_LOG_LEVEL_INFO, "chatbot: %s received, finishing requests in flight",
+                          sig == SIGINT ? "SIGINT" : "SIGTERM");
+            drain_and_stop(&u);
+            rc = 0;
+        }
+        ulfius_clean_instance(&u);
+    }
+    while (n_allow_values > 0)
+        free(allow_values[--n_allow_values]);
+    free(cert);
+    free(key);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * config.h — the server's settings and where they come from.
+ *
+ * Layers, later wins: built-in defaults < <instance>/config < ./.env <
+ * environment (CHATBOT_<KEY>) < command-line flags. Every key is listed in
+ * docs/configuration.md. An unknown key or a bad value is an error naming
+ * its source (file:line or the variable), never silently ignored.
+ */
+#ifndef CB_SERVER_CONFIG_H
+#define CB_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct cb_config {
+    char *instance;
+    char *bind;
+    int port;
+    bool http;
+    char *database;
+    char *tls_cert, *tls_key;
+    char *static_dir;
+    long max_body_bytes;
+    int max_connections;
+    int connection_timeout_s;
+    int db_pool_size;
+    char *log_level;            /* error, warning, info, debug */
+    char *trusted_proxies;      /* comma-separated addresses */
+    char *llm_url, *llm_api_key, *llm_model;
+} cb_config;
+
+/* Fills defaults for `instance`, then applies the file, .env and the
+   environment. Returns 0, or -1 after printing the error to `err`. */
+int cb_config_load(cb_config *c, const char *instance, FILE *err);
+
+/* Applies one "key = value" setting; `where` names its source for errors. */
+int cb_config_set(cb_config *c, const char *key, const char *value, const char *where, FILE *err);
+
+void cb_config_free(cb_config *c);
+
+/* The process-wide configuration, set once by the CLI before serving. */
+extern const cb_config *cb_cfg;
+
+#endif
