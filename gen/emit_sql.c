@@ -88,7 +88,7 @@ static void put_checks(gen_buf *b, const gen_field *f)
         gen_buf_put(b, "))");
         break;
     case GT_JSON:
-        gen_buf_printf(b, " CHECK (json_valid(%s))", c);
+        gen_buf_printf(b, " CHECK (%s IS NULL OR json_valid(%s))", c, c);
         break;
     default:
         break;

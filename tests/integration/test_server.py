@@ -106,6 +106,7 @@ def test_certificate_is_self_signed_for_localhost(notes):
 
 
 def test_access_log_line_per_request_without_query_or_body(notes):
+    notes.get("/api/v1/notes?limit=2")
     notes.get("/api/v1/notes?limit=2&cursor=SECRETCURSOR")
     notes.post("/api/v1/notes", {"title": "TOPSECRETBODY"})
     time.sleep(0.3)
@@ -203,12 +204,12 @@ def test_bad_environment_value_names_the_variable(tmp_path):
 def test_config_layers_env_over_file(make_server, tmp_path):
     inst = tmp_path / "layered"
     inst.mkdir()
-    (inst / "config").write_text("max_body_bytes = 100\n")
+    (inst / "config").write_text("max_body_bytes = 1024\n")
     srv = make_server(instance=inst).start()
-    problem(srv.post("/api/v1/notes", {"title": "x" * 200}), 413)
+    problem(srv.post("/api/v1/notes", {"title": "x", "body": "y" * 1100}), 413)
     srv.stop()
     srv2 = make_server(instance=inst, env={"CHATBOT_MAX_BODY_BYTES": "100000"}).start()
-    assert srv2.post("/api/v1/notes", {"title": "x" * 50}).status == 201
+    assert srv2.post("/api/v1/notes", {"title": "x", "body": "y" * 1100}).status == 201
 
 
 def test_many_concurrent_requests(notes):
