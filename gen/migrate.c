@@ -266,7 +266,7 @@ static obj *find(const state *st, const char *name)
 typedef struct columns {
     char **name;
     int *notnull, *has_default;
-    char **type;
+    char **type, **dflt;        /* dflt: the DEFAULT expression, or NULL */
     size_t n;
 } columns;
 
@@ -282,6 +282,9 @@ static void table_columns(sqlite3 *db, const char *table, columns *c)
         c->type = gen_xrealloc(c->type, (c->n + 1) * sizeof *c->type);
         c->notnull = gen_xrealloc(c->notnull, (c->n + 1) * sizeof *c->notnull);
         c->has_default = gen_xrealloc(c->has_default, (c->n + 1) * sizeof *c->has_default);
+        c->dflt = gen_xrealloc(c->dflt, (c->n + 1) * sizeof *c->dflt);
+        const char *dflt = (const char *)sqlite3_column_text(q, 4);
+        c->dflt[c->n] = dflt ? gen_xstrdup(dflt) : NULL;
         c->name[c->n] = gen_xstrdup((const char *)sqlite3_column_text(q, 1));
         c->type[c->n] = gen_xstrdup((const char *)sqlite3_column_text(q, 2));
         c->notnull[c->n] = sqlite3_column_int(q, 3) && !sqlite3_column_int(q, 5);
@@ -296,25 +299,33 @@ static void columns_free(columns *c)
     for (size_t i = 0; i < c->n; i++) {
         free(c->name[i]);
         free(c->type[i]);
+        free(c->dflt[i]);
     }
     free(c->name);
     free(c->type);
+    free(c->dflt);
     free(c->notnull);
     free(c->has_default);
 }
 
-static bool has_column(const columns *c, const char *name)
+static int column_index(const columns *c, const char *name)
 {
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->name[i], name) == 0)
-            return true;
-    return false;
+            return (int)i;
+    return -1;
+}
+
+static bool has_column(const columns *c, const char *name)
+{
+    return column_index(c, name) >= 0;
 }
 
 /* --- the diff ----------------------------------------------------------------- */
 
 typedef struct rename_hint {
-    const char *table;      /* NULL: a table rename */
+    const char *table;      /* the table in the "from" database; NULL: a table rename */
+    const char *to_table;   /* its name in the "to" database */
     const char *from, *to;
 } rename_hint;
 
@@ -349,10 +360,10 @@ static void do_renames(differ *d, const rename_hint *r, size_t n)
         if (!r[i].table) {
             if (find(&from, r[i].from) && !find(&from, r[i].to) && find(&to, r[i].to))
                 sql = sqlite3_mprintf("ALTER TABLE %s RENAME TO %s;", r[i].from, r[i].to);
-        } else if (find(&from, r[i].table) && find(&to, r[i].table)) {
+        } else if (find(&from, r[i].table) && find(&to, r[i].to_table)) {
             columns fc, tc;
             table_columns(d->from_db, r[i].table, &fc);
-            table_columns(d->to_db, r[i].table, &tc);
+            table_columns(d->to_db, r[i].to_table, &tc);
             if (has_column(&fc, r[i].from) && !has_column(&fc, r[i].to) && has_column(&tc, r[i].to))
                 sql = sqlite3_mprintf("ALTER TABLE %s RENAME COLUMN %s TO %s;", r[i].table,
                                       r[i].from, r[i].to);
@@ -421,6 +432,38 @@ static void add_columns(differ *d, const gen_model *m, size_t from_columns)
     }
 }
 
+/* Appends to `values` what the rebuilt table's column i is filled from: the
+   old column, with its DEFAULT where a nullable column becomes NOT NULL.
+   False: from nothing (the column's DEFAULT applies). */
+static bool column_source(differ *d, const char *t, const columns *fc, const columns *tc,
+                          size_t i, gen_buf *values)
+{
+    int old = column_index(fc, tc->name[i]);
+    bool required = tc->notnull[i] && (old < 0 || !fc->notnull[old]);
+    const char *sep = values->len ? ", " : "";
+    if (required && !tc->has_default[i]) {
+        /* Going up, the schema must say what existing rows get; going down,
+           the old schema had no default, so the type's zero stands in. */
+        if (d->schema) {
+            fprintf(d->diag, "chatbot-gen: table %s: column '%s' becomes required: give it a "
+                    "default(...) so existing rows get a value\n", t, tc->name[i]);
+            d->errors++;
+        }
+        const char *zero = strcmp(tc->type[i], "TEXT") == 0 ? "''" : "0";
+        if (old < 0)
+            gen_buf_printf(values, "%s%s", sep, zero);
+        else
+            gen_buf_printf(values, "%sCOALESCE(%s, %s)", sep, tc->name[i], zero);
+    } else if (old < 0) {
+        return false;
+    } else if (required) {
+        gen_buf_printf(values, "%sCOALESCE(%s, %s)", sep, tc->name[i], tc->dflt[i]);
+    } else {
+        gen_buf_printf(values, "%s%s", sep, tc->name[i]);
+    }
+    return true;
+}
+
 /* The SQLite table-rebuild recipe, keeping every column both versions share. */
 static void rebuild(differ *d, const obj *to_table)
 {
@@ -434,21 +477,8 @@ static void rebuild(differ *d, const obj *to_table)
     gen_buf_printf(d->out, "CREATE TABLE %s__new%s;\n", t, after);
     gen_buf cols = {0}, values = {0};
     for (size_t i = 0; i < tc.n; i++) {
-        const char *value = NULL;
-        if (has_column(&fc, tc.name[i]))
-            value = tc.name[i];
-        else if (tc.notnull[i] && !tc.has_default[i]) {
-            if (d->schema) {
-                fprintf(d->diag, "chatbot-gen: table %s: new required column '%s' needs a "
-                        "default(...) so existing rows get a value\n", t, tc.name[i]);
-                d->errors++;
-            }
-            value = strcmp(tc.type[i], "TEXT") == 0 ? "''" : "0";
-        }
-        if (value) {
+        if (column_source(d, t, &fc, &tc, i, &values))
             gen_buf_printf(&cols, "%s%s", cols.len ? ", " : "", tc.name[i]);
-            gen_buf_printf(&values, "%s%s", values.len ? ", " : "", value);
-        }
     }
     if (cols.len)
         gen_buf_printf(d->out, "INSERT INTO %s__new (%s) SELECT %s FROM %s;\n", t, cols.data,
@@ -489,6 +519,21 @@ static bool changed(const state *other, const obj *o)
     return !x || strcmp(x->norm, o->norm) != 0;
 }
 
+/* Is the content table of FTS table `v` rebuilt by this diff? */
+static bool content_rebuilt(const state *from, const state *to, const int *to_status, const obj *v)
+{
+    const char *content = strstr(v->norm, "content='");
+    if (!content)
+        return false;
+    content += strlen("content='");
+    size_t n = strcspn(content, "'");
+    for (size_t i = 0; i < to->n; i++)
+        if (to->v[i].kind == 't' && strlen(to->v[i].name) == n &&
+            strncmp(to->v[i].name, content, n) == 0)
+            return to_status[i] == T_REBUILD && find(from, v->name);
+    return false;
+}
+
 static void emit_diff(differ *d, const state *from, const state *to)
 {
     int *status = gen_xmalloc((to->n ? to->n : 1) * sizeof *status);
@@ -505,9 +550,14 @@ static void emit_diff(differ *d, const state *from, const state *to)
         else if (o->kind == 'v' && changed(to, o))
             gen_buf_printf(d->out, "DROP TABLE %s;\n", o->name);
     }
-    for (size_t i = 0; i < from->n; i++)
-        if (from->v[i].kind == 't' && !find(to, from->v[i].name))
+    /* Dependants were created after what they reference: drop them first. */
+    for (size_t i = from->n; i-- > 0;)
+        if (from->v[i].kind == 't' && !find(to, from->v[i].name)) {
+            if (d->schema)
+                gen_buf_printf(d->out, "-- Dropping %s deletes its rows: the down recreates the "
+                               "table empty, the data is gone.\n", from->v[i].name);
             gen_buf_printf(d->out, "DROP TABLE %s;\n", from->v[i].name);
+        }
     /* Create and change tables in the desired order. */
     for (size_t i = 0; i < to->n; i++) {
         if (to->v[i].kind != 't')
@@ -527,14 +577,15 @@ static void emit_diff(differ *d, const state *from, const state *to)
             if (o->kind != kind)
                 continue;
             int ts = status_of(from, to, status, o->table);
-            if (o->kind != 'v' && (ts == T_NEW || ts == T_REBUILD))
+            bool create = changed(from, o) || (o->kind != 'v' && (ts == T_NEW || ts == T_REBUILD));
+            if (create)
                 gen_buf_printf(d->out, "%s;\n", o->sql);
-            else if (changed(from, o)) {
-                gen_buf_printf(d->out, "%s;\n", o->sql);
-                if (o->kind == 'v')
-                    gen_buf_printf(d->out, "INSERT INTO %s(%s) VALUES ('rebuild');\n", o->name,
-                                   o->name);
-            }
+            /* A new index reads the rows its table already has; FTS5 with
+               external content does not, and a rebuilt table may have
+               changed what it would read. */
+            if (o->kind == 'v' && (create || content_rebuilt(from, to, status, o)))
+                gen_buf_printf(d->out, "INSERT INTO %s(%s) VALUES ('rebuild');\n", o->name,
+                               o->name);
         }
     }
     free(status);
@@ -630,14 +681,17 @@ static void collect_renames(const gen_schema *s, bool up, rename_hint **out, siz
             const gen_model *m = &s->models[i];
             if (tables && m->renamed_from) {
                 *out = gen_xrealloc(*out, (*n + 1) * sizeof **out);
-                (*out)[(*n)++] = (rename_hint){NULL, up ? m->renamed_from : m->table,
-                                          up ? m->table : m->renamed_from};
+                (*out)[(*n)++] = (rename_hint){NULL, NULL, up ? m->renamed_from : m->table,
+                                               up ? m->table : m->renamed_from};
             }
             for (size_t k = 0; !tables && k < m->n_fields; k++)
                 if (m->fields[k].renamed_from) {
                     *out = gen_xrealloc(*out, (*n + 1) * sizeof **out);
                     const char *old = m->fields[k].renamed_from, *new = m->fields[k].name;
-                    (*out)[(*n)++] = (rename_hint){m->table, up ? old : new, up ? new : old};
+                    /* Going down, columns are renamed before their table is. */
+                    const char *old_table = m->renamed_from ? m->renamed_from : m->table;
+                    (*out)[(*n)++] = (rename_hint){m->table, up ? m->table : old_table,
+                                                   up ? old : new, up ? new : old};
                 }
         }
     }
@@ -706,7 +760,7 @@ int gen_migration_new(const gen_schema *s, const char *migrations_dir, const cha
     gen_buf up = {0}, down = {0};
     int rc = compute(s, &set, true, &up, diag) || compute(s, &set, false, &down, diag);
     if (!rc && up.len == 0) {
-        fprintf(diag, "chatbot-gen: no changes: schema matches the migrations in %s\n",
+        fprintf(diag, "chatbot-gen: no changes: schema matches the migrations (%s)\n",
                 migrations_dir);
         rc = 2;
     }

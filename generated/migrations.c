@@ -131,16 +131,16 @@ const cb_migration cb_migrations[] = {
      "END;\n",
      "DROP TABLE messages_fts;\n"
      "DROP TABLE passages_fts;\n"
-     "DROP TABLE roles;\n"
-     "DROP TABLE users;\n"
-     "DROP TABLE sessions;\n"
-     "DROP TABLE api_tokens;\n"
-     "DROP TABLE login_attempts;\n"
-     "DROP TABLE conversations;\n"
-     "DROP TABLE messages;\n"
-     "DROP TABLE documents;\n"
+     "DROP TABLE user_roles;\n"
      "DROP TABLE passages;\n"
-     "DROP TABLE user_roles;\n"},
+     "DROP TABLE documents;\n"
+     "DROP TABLE messages;\n"
+     "DROP TABLE conversations;\n"
+     "DROP TABLE login_attempts;\n"
+     "DROP TABLE api_tokens;\n"
+     "DROP TABLE sessions;\n"
+     "DROP TABLE users;\n"
+     "DROP TABLE roles;\n"},
     {0, NULL, NULL, NULL}
 };
 
