@@ -45,7 +45,9 @@ for line in sys.stdin:
 
 cell() {  # url conns -> "req/s p50 p99"
   local out
-  out=$(wrk -t2 -c"$2" -d"${dur}s" --latency "$1" 2>&1)
+  local threads=2
+  [ "$2" -lt 2 ] && threads=1                    # wrk needs connections >= threads
+  out=$(wrk -t"$threads" -c"$2" -d"${dur}s" --latency "$1" 2>&1)
   local rps p50 p99 errs
   rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -62,4 +64,4 @@ for c in 1 64 256; do
   echo "| GET /api/v1/notes?limit=10 (generated list) | $c | $(cell "https://127.0.0.1:$app_port/api/v1/notes?limit=10" "$c") |"
 done
 echo
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); duration ${dur}s per cell, wrk -t2"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); duration ${dur}s per cell, wrk -t2 (-t1 at 1 connection)"
