@@ -36,7 +36,7 @@ static const char usage[] =
 static int usage_error(const char *what, const char *arg)
 {
     fprintf(stderr, "chatbot-gen: %s%s\n%s", what, arg, usage);
-    return 2;
+    return 1;
 }
 
 static int parse_args(int argc, char **argv, options *o)

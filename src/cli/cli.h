@@ -7,8 +7,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-int cb_usage_error(const char *what, const char *arg);   /* prints, returns 2 */
-bool cb_parse_count(const char *s, int *out);             /* a non-negative integer */
+int cb_usage_error(const char *what, const char *arg); /* prints, returns 2 */
+void cb_print_usage(FILE *out);
+bool cb_parse_count(const char *s, int *out); /* a non-negative integer */
 
 int cb_cmd_serve(const char *instance, int argc, char **argv);
 int cb_cmd_db(const char *instance, int argc, char **argv);

@@ -35,9 +35,11 @@ static int parse_flags(cb_config *cfg, int argc, char **argv, bool *no_migrate)
             *no_migrate = true;
         } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--port") == 0) {
             if (i + 1 >= argc)
-                return cb_usage_error("a value is missing after", a);
-            if (cb_config_set(cfg, a + 2, argv[++i], a, stderr))
+                return cb_usage_error("missing value for option", a);
+            if (cb_config_set(cfg, a + 2, argv[++i], a, stderr)) {
+                cb_print_usage(stderr);
                 return 2;
+            }
         } else {
             return cb_usage_error("unknown option for serve", a);
         }
@@ -56,7 +58,8 @@ static int prepare_database(const cb_config *cfg, bool no_migrate)
     if (no_migrate) {
         int current = cb_migrate_is_current(db, &history);
         if (current != 1) {
-            fprintf(stderr, "chatbot: the database is %s this binary's migrations; run "
+            fprintf(stderr,
+                    "chatbot: the database is %s this binary's migrations; run "
                     "`chatbot db upgrade` or start without --no-migrate\n",
                     current == 0 ? "behind" : "ahead of (or unreadable by)");
             rc = 1;

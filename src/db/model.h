@@ -25,6 +25,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "util/buf.h"
+
 typedef enum cb_rc {
     CB_OK = 0,
     CB_NOTFOUND,        /* no such row (or not the caller's) */
@@ -141,6 +143,12 @@ void cb_row_set_null(const cb_model *m, void *row, unsigned field);
    strings with milliseconds ("2026-12-04T18:00:25.123Z"), bools true/false,
    json fields their parsed value. Returns a new reference. */
 json_t *cb_row_to_json(const cb_model *m, const void *row);
+
+/* The same object written straight into a buffer as compact JSON (the
+   bytes json_dumps(cb_row_to_json(...), JSON_COMPACT) gives), for lists. */
+void cb_row_write_json(cb_buf *b, const cb_model *m, const void *row);
+/* A JSON string literal of s (len bytes), escaped as jansson does. */
+void cb_json_write_string(cb_buf *b, const char *s, size_t len);
 
 /* Decodes a JSON object into row. `accepted` is a mask of field bits the
    caller may set; any other key is an "unknown field" error. Checks types,

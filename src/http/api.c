@@ -135,6 +135,26 @@ static cb_rc write_in_tx(cb_ctx *ctx, const cb_resource *res, cb_hook_event befo
     return rc;
 }
 
+/* After a unique-constraint failure: names each unique field whose value
+   another row already holds, so the client knows what to change. */
+static void name_conflicts(cb_ctx *ctx, const cb_model *m, const void *row, cb_errors *errs)
+{
+    cb_db *db = cb_ctx_db(ctx);
+    const cb_row *hdr = row;
+    void *other = new_row(m);
+    for (unsigned i = 1; db && i < m->n_fields; i++) {
+        const cb_field *f = &m->fields[i];
+        uint64_t bit = UINT64_C(1) << i;
+        bool has_value = (hdr->set & bit) && !(hdr->null & bit);
+        if (!(f->flags & CB_F_UNIQUE) || f->stmt_get_by < 0 || !has_value)
+            continue;
+        if (cb_row_get_by(db, m, i, row, other) == CB_OK && cb_row_id(other) != cb_row_id(row))
+            cb_errors_add(errs, f->name, "is already taken");
+        cb_row_clear(m, other);
+    }
+    free(other);
+}
+
 static cb_rc delete_row(cb_db *db, const cb_model *m, void *row)
 {
     return cb_row_delete(db, m, cb_row_id(row));
@@ -142,15 +162,26 @@ static cb_rc delete_row(cb_db *db, const cb_model *m, void *row)
 
 /* --- list ----------------------------------------------------------------- */
 
-/* Query parameters a list understands: limit, cursor and the path's own. */
-static bool unknown_parameters(const cb_resource *res, const struct _u_request *req, cb_errors *errs)
+/* Is `name` one of the :params of the Ulfius pattern `path`? */
+static bool path_param(const char *path, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strchr(path, ':'); p; p = strchr(p + 1, ':'))
+        if (strncmp(p + 1, name, n) == 0 && (p[n + 1] == '/' || p[n + 1] == '\0'))
+            return true;
+    return false;
+}
+
+/* Query parameters a list understands: limit, cursor and the path's own
+   (Ulfius puts route parameters and the query in the same map). */
+static bool unknown_parameters(const cb_resource *res, const struct _u_request *req,
+                               cb_errors *errs)
 {
     const char **keys = u_map_enum_keys(req->map_url);
     bool unknown = false;
     for (int i = 0; keys && keys[i]; i++) {
-        char param[80];
-        snprintf(param, sizeof param, ":%s", keys[i]);
-        if (strcmp(keys[i], "limit") && strcmp(keys[i], "cursor") && !strstr(res->path, param)) {
+        if (strcmp(keys[i], "limit") && strcmp(keys[i], "cursor") &&
+            !path_param(res->path, keys[i])) {
             cb_errors_add(errs, keys[i], "unknown query parameter");
             unknown = true;
         }
@@ -192,25 +223,38 @@ int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *da
     cb_db *db = cb_ctx_db(ctx);
     if (!db)
         return cb_reply_rc(ctx, CB_BUSY, NULL);
-    cb_list_query q = {
-        .stmt_first = res->stmt_list_first, .stmt_after = res->stmt_list_after,
-        .sort = res->sort, .n_sort = res->n_sort,
-        .has_scope = res->owner_field >= 0, .scope = ctx->user_id,
-        .has_parent = res->parent_field >= 0, .parent = parent_id,
-        .cursor = u_map_get(req->map_url, "cursor"), .limit = limit};
+    cb_list_query q = {.stmt_first = res->stmt_list_first,
+                       .stmt_after = res->stmt_list_after,
+                       .sort = res->sort,
+                       .n_sort = res->n_sort,
+                       .has_scope = res->owner_field >= 0,
+                       .scope = ctx->user_id,
+                       .has_parent = res->parent_field >= 0,
+                       .parent = parent_id,
+                       .cursor = u_map_get(req->map_url, "cursor"),
+                       .limit = limit};
     cb_rows rows = {0};
     rc = cb_list_page(db, res->model, &q, &rows, &errs);
     if (rc != CB_OK)
         return cb_reply_rc(ctx, rc, &errs);
-    json_t *items = json_array();
-    for (size_t i = 0; i < rows.n; i++)
-        json_array_append_new(items, cb_row_to_json(res->model,
-                                                    (char *)rows.rows + i * res->model->size));
-    json_t *page = json_pack("{s:o, s:s?}", "items", items, "next_cursor", rows.next_cursor);
-    if (!rows.next_cursor)
-        json_object_set_new(page, "next_cursor", json_null());
+    /* Written straight into one buffer: lists are the hot path. */
+    cb_buf page = {0};
+    cb_buf_puts(&page, "{\"items\":[");
+    for (size_t i = 0; i < rows.n; i++) {
+        if (i)
+            cb_buf_putc(&page, ',');
+        cb_row_write_json(&page, res->model, (char *)rows.rows + i * res->model->size);
+    }
+    cb_buf_puts(&page, "],\"next_cursor\":");
+    if (rows.next_cursor)
+        cb_json_write_string(&page, rows.next_cursor, strlen(rows.next_cursor));
+    else
+        cb_buf_puts(&page, "null");
+    cb_buf_putc(&page, '}');
     cb_rows_free(&rows);
-    return cb_reply_json(ctx, 200, page);
+    size_t len;
+    char *text = cb_buf_take(&page, &len);
+    return cb_reply_json_text_take(ctx, 200, text, len);
 }
 
 /* --- get, create, update, delete ---------------------------------------- */
@@ -270,6 +314,8 @@ int cb_api_create(const struct _u_request *req, struct _u_response *resp, void *
         cb_row_set_int(res->model, row, (unsigned)res->parent_field, parent_id);
     if (rc == CB_OK)
         rc = write_in_tx(ctx, res, CB_HOOK_BEFORE_CREATE, row, &errs, cb_row_insert);
+    if (rc == CB_CONFLICT && !errs.fields)
+        name_conflicts(ctx, res->model, row, &errs);
     ret = rc == CB_OK ? cb_reply_json(ctx, 201, cb_row_to_json(res->model, row))
                       : cb_reply_rc(ctx, rc, &errs);
     cb_errors_clear(&errs);
@@ -292,6 +338,8 @@ int cb_api_update(const struct _u_request *req, struct _u_response *resp, void *
     if (rc == CB_OK && changes) {
         cb_row_set_int(res->model, row, 0, cb_row_id(current));
         rc = write_in_tx(ctx, res, CB_HOOK_BEFORE_UPDATE, row, &errs, cb_row_update);
+        if (rc == CB_CONFLICT && !errs.fields)
+            name_conflicts(ctx, res->model, row, &errs);
     }
     if (rc != CB_OK)
         ret = cb_reply_rc(ctx, rc, &errs);

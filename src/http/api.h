@@ -128,6 +128,8 @@ int cb_api_route(const struct _u_request *, struct _u_response *, void *);
 json_t *cb_request_json_or_reply(cb_ctx *ctx);
 
 int cb_reply_json(cb_ctx *ctx, int status, json_t *body_take);
+/* A JSON text built by the caller (malloc'd); the response takes it. */
+int cb_reply_json_text_take(cb_ctx *ctx, int status, char *text, size_t len);
 int cb_reply_empty(cb_ctx *ctx, int status);
 /* application/problem+json {type,title,status,detail[,errors]} */
 int cb_reply_problem(cb_ctx *ctx, int status, const char *detail, json_t *errors_take);

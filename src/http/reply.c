@@ -22,7 +22,7 @@ void cb_set_security_headers(struct _u_response *resp, bool tls)
     struct _u_map *h = resp->map_header;
     u_map_put(h, "Content-Security-Policy",
               "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              "connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+              "connect-src 'self'; frame-ancestors 'none'; "
               "base-uri 'none'; form-action 'self'");
     u_map_put(h, "X-Content-Type-Options", "nosniff");
     u_map_put(h, "Referrer-Policy", "strict-origin-when-cross-origin");
@@ -36,17 +36,38 @@ void cb_set_security_headers(struct _u_response *resp, bool tls)
 static const char *reason(int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 410:
+        return "Gone";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status >= 500 ? "Internal Server Error" : "Error";
     }
 }
 
@@ -56,6 +77,17 @@ int cb_reply_json(cb_ctx *ctx, int status, json_t *body_take)
     json_decref(body_take);
     ulfius_set_string_body_response(ctx->resp, (unsigned)status, text ? text : "null");
     free(text);
+    u_map_put(ctx->resp->map_header, "Content-Type", "application/json");
+    return U_CALLBACK_COMPLETE;
+}
+
+int cb_reply_json_text_take(cb_ctx *ctx, int status, char *text, size_t len)
+{
+    /* Hand the buffer to Ulfius instead of copying it: it frees the body. */
+    free(ctx->resp->binary_body);
+    ctx->resp->binary_body = text;
+    ctx->resp->binary_body_length = len;
+    ctx->resp->status = status;
     u_map_put(ctx->resp->map_header, "Content-Type", "application/json");
     return U_CALLBACK_COMPLETE;
 }
@@ -123,7 +155,8 @@ json_t *cb_request_json_or_reply(cb_ctx *ctx)
     const struct _u_request *req = ctx->req;
     if (req->binary_body_length > (size_t)cb_cfg->max_body_bytes) {
         char detail[96];
-        snprintf(detail, sizeof detail, "the body is larger than %ld bytes", cb_cfg->max_body_bytes);
+        snprintf(detail, sizeof detail, "the body is larger than %ld bytes",
+                 cb_cfg->max_body_bytes);
         cb_reply_problem(ctx, 413, detail, NULL);
         return NULL;
     }

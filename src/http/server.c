@@ -4,8 +4,9 @@
  * poll, explicit TLS priorities, limits, timeouts), registers the route
  * table in priority tiers, and stops gracefully.
  *
- * Tiers: 0 — a middleware on every request (per-request cb_ctx, security
- * headers); 1 — the generated routes, the OpenAPI document, static files;
+ * Tiers: 0 — a middleware on every request (per-request cb_ctx, client
+ * address, security headers, the body limit's 413, the caller's identity);
+ * 1 — the generated routes, the OpenAPI document, static files;
  * 2 — 405 with Allow for a known path with another method; 3 — a 404
  * catch-all (Ulfius 2.7.13 otherwise answers an empty 200 when only
  * middleware matched). The cb_ctx is freed, and the access log line
@@ -71,16 +72,30 @@ static void ctx_free(void *p)
         cb_pool_put(ctx->db);
     cb_auth_release(ctx);
     y_log_message(Y_LOG_LEVEL_INFO, "%s %s %ld %.1fms %s", ctx->method, ctx->path,
-                  ctx->resp ? ctx->resp->status : 0L, now_ms() - ctx->started_ms,
-                  ctx->client_addr);
+                  ctx->resp ? ctx->resp->status : 0L, now_ms() - ctx->started_ms, ctx->client_addr);
     free(ctx->method);
     free(ctx->path);
     free(ctx);
 }
 
+/* Is `addr` one of the comma-separated addresses in `list`? */
+static bool listed(const char *list, const char *addr)
+{
+    size_t n = strlen(addr);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " ,");
+        size_t len = strcspn(p, " ,");
+        if (len == n && strncmp(p, addr, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
 /* The peer's address, or X-Forwarded-For's last hop when the peer is a
    configured trusted proxy (never otherwise: clients could pick their own
-   address and dodge throttling). */
+   address and dodge throttling). A last hop that is not an address is
+   ignored. */
 static void client_address(const struct _u_request *req, char *out, size_t size)
 {
     const struct sockaddr *sa = req->client_address;
@@ -89,26 +104,21 @@ static void client_address(const struct _u_request *req, char *out, size_t size)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
-    const char *proxies = cb_cfg->trusted_proxies;
     const char *xff = u_map_get_case(req->map_header, "X-Forwarded-For");
-    if (!xff || !*proxies || !out[0])
+    if (!xff || !out[0] || !listed(cb_cfg->trusted_proxies, out))
         return;
-    size_t n = strlen(out);
-    for (const char *p = proxies; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        if (len == n && strncmp(p, out, n) == 0) {
-            const char *last = strrchr(xff, ',');
-            last = last ? last + 1 : xff;
-            while (*last == ' ')
-                last++;
-            snprintf(out, size, "%.*s", (int)strcspn(last, " "), last);
-            return;
-        }
-        p = end ? end + 1 : p + len;
-    }
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    last += strspn(last, " \t");
+    char hop[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t len = strcspn(last, " \t");
+    if (len >= sizeof hop)
+        return;
+    memcpy(hop, last, len);
+    hop[len] = '\0';
+    if (inet_pton(AF_INET, hop, bin) == 1 || inet_pton(AF_INET6, hop, bin) == 1)
+        snprintf(out, size, "%s", hop);
 }
 
 static int begin_request(const struct _u_request *req, struct _u_response *resp, void *data)
@@ -118,10 +128,18 @@ static int begin_request(const struct _u_request *req, struct _u_response *resp,
     ctx->resp = resp;
     ctx->started_ms = now_ms();
     ctx->method = cb_xstrdup(req->http_verb ? req->http_verb : "?");
-    ctx->path = cb_xstrdup(req->url_path ? req->url_path : "?");   /* no query: it may hold secrets */
+    ctx->path = cb_xstrdup(req->url_path ? req->url_path : "?"); /* no query: it may hold secrets */
     client_address(req, ctx->client_addr, sizeof ctx->client_addr);
     ulfius_set_response_shared_data(resp, ctx, ctx_free);
     cb_set_security_headers(resp, !cb_cfg->http);
+    /* Ulfius truncates a body over max_post_body_size (limit + 1) and runs
+       the callbacks anyway: refuse it here, for every route at once. */
+    if (req->binary_body_length > (size_t)cb_cfg->max_body_bytes) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the body is larger than %ld bytes",
+                 cb_cfg->max_body_bytes);
+        return cb_reply_problem(ctx, 413, detail, NULL);
+    }
     cb_auth_identify(ctx);
     return U_CALLBACK_CONTINUE;
 }
@@ -174,8 +192,8 @@ static void add_method_fallbacks(struct _u_instance *u)
         ulfius_add_endpoint_by_val(u, "*", NULL, cb_routes[i].path, 2, method_not_allowed,
                                    allow_values[n_allow_values++]);
     }
-    ulfius_add_endpoint_by_val(u, "*", NULL, "/api/v1/openapi.json", 2, method_not_allowed,
-                               "GET");
+    ulfius_add_endpoint_by_val(u, "*", NULL, "/api/v1/openapi.json", 2, method_not_allowed, "GET");
+    ulfius_add_endpoint_by_val(u, "*", NULL, "/static/*", 2, method_not_allowed, "GET, HEAD");
 }
 
 static int register_routes(struct _u_instance *u)
@@ -229,11 +247,13 @@ static int start(struct _u_instance *u, const cb_config *cfg, char *cert, char *
                      MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | (unsigned)family_flag;
     struct MHD_OptionItem ops[16];
     int n = 0;
-    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL};
+    ops[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logger, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
-    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL};
+    ops[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, 256 * 1024, NULL};
     if (!cfg->http) {
         flags |= MHD_USE_TLS;
@@ -297,12 +317,13 @@ int cb_server_run(const cb_config *cfg)
     if (ulfius_init_instance(&u, (unsigned)cfg->port, NULL, NULL) == U_OK) {
         u.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
         if (register_routes(&u) == 0 && start(&u, cfg, cert, key) == 0) {
-            printf("chatbot: serving %s://%s:%d\n", cfg->http ? "http" : "https", cfg->bind,
-                   cfg->port);
+            bool v6 = strchr(cfg->bind, ':') != NULL;
+            printf("chatbot: serving %s://%s%s%s:%d\n", cfg->http ? "http" : "https", v6 ? "[" : "",
+                   cfg->bind, v6 ? "]" : "", cfg->port);
             fflush(stdout);
             int sig;
             sigwait(&stop, &sig);
-            y_log_message(Y_LOG_LEVEL_INFO, "chatbot: %s received, finishing requests in flight",
+            y_log_message(Y_LOG_LEVEL_INFO, "%s received, finishing requests in flight",
                           sig == SIGINT ? "SIGINT" : "SIGTERM");
             drain_and_stop(&u);
             rc = 0;

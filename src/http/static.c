@@ -93,11 +93,12 @@ int cb_static_file(const struct _u_request *req, struct _u_response *resp, void 
     }
     char etag[64];
     snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
-             (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + (unsigned long long)st.st_mtim.tv_nsec);
+             (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+                 (unsigned long long)st.st_mtim.tv_nsec);
     u_map_put(resp->map_header, "ETag", etag);
-    u_map_put(resp->map_header, "Cache-Control", u_map_has_key(req->map_url, "v")
-                                                     ? "public, max-age=31536000, immutable"
-                                                     : "no-cache");
+    u_map_put(resp->map_header, "Cache-Control",
+              u_map_has_key(req->map_url, "v") ? "public, max-age=31536000, immutable"
+                                               : "no-cache");
     const char *inm = u_map_get_case(req->map_header, "If-None-Match");
     if (inm && strstr(inm, etag)) {
         free(path);

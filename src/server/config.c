@@ -6,6 +6,7 @@
 #include "server/config.h"
 #include "util/mem.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -63,22 +64,85 @@ static int parse_long(const char *s, long *out)
     return 0;
 }
 
-int cb_config_set(cb_config *c, const char *name, const char *value, const char *where, FILE *err)
+static bool is_ip_literal(const char *s, size_t n)
 {
-    const key *k = NULL;
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+/* Checks the string keys whose values have a shape; NULL when fine, else
+   what was expected. */
+static const char *bad_string(const char *name, const char *value)
+{
+    if (strcmp(name, "log_level") == 0 && strcmp(value, "error") && strcmp(value, "warning") &&
+        strcmp(value, "info") && strcmp(value, "debug"))
+        return "error, warning, info or debug";
+    if (strcmp(name, "bind") == 0 && !is_ip_literal(value, strlen(value)))
+        return "an IPv4 or IPv6 address such as 127.0.0.1 or ::1";
+    if (strcmp(name, "trusted_proxies") == 0) {
+        for (const char *p = value + strspn(value, " "); *p;) {
+            size_t n = strcspn(p, ", ");
+            if (!is_ip_literal(p, n))
+                return "comma-separated IPv4 or IPv6 addresses";
+            p += n + strspn(p + n, " ");
+            if (*p == ',') {
+                p++;
+                p += strspn(p, " ");
+                if (!*p)
+                    return "comma-separated IPv4 or IPv6 addresses";
+            } else if (*p) {
+                return "comma-separated IPv4 or IPv6 addresses";
+            }
+        }
+    }
+    if ((strcmp(name, "database") == 0 || strcmp(name, "tls_cert") == 0 ||
+         strcmp(name, "tls_key") == 0 || strcmp(name, "static_dir") == 0) &&
+        !*value)
+        return "a path";
+    return NULL;
+}
+
+static const key *find_key(const char *name)
+{
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(keys[i].name, name) == 0)
-            k = &keys[i];
+            return &keys[i];
+    return NULL;
+}
+
+/* A CHATBOT_<KEY> variable (from .env or the environment) applied as key. */
+static int set_variable(cb_config *c, const char *var, const char *value, const char *where,
+                        FILE *err)
+{
+    char lower[128];
+    snprintf(lower, sizeof lower, "%s", var + strlen("CHATBOT_"));
+    for (char *p = lower; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (!find_key(lower) || strlen(var) >= sizeof lower) {
+        fprintf(err, "chatbot: %s: unknown configuration key '%s'\n", where, var);
+        return -1;
+    }
+    return cb_config_set(c, lower, value, where, err);
+}
+
+int cb_config_set(cb_config *c, const char *name, const char *value, const char *where, FILE *err)
+{
+    const key *k = find_key(name);
     if (!k) {
         fprintf(err, "chatbot: %s: unknown configuration key '%s'\n", where, name);
         return -1;
     }
     char *base = (char *)c;
     if (k->kind == K_STRING) {
-        if (strcmp(name, "log_level") == 0 && strcmp(value, "error") && strcmp(value, "warning") &&
-            strcmp(value, "info") && strcmp(value, "debug")) {
-            fprintf(err, "chatbot: %s: invalid value for 'log_level': '%s' (error, warning, info "
-                    "or debug)\n", where, value);
+        const char *expected = bad_string(name, value);
+        if (expected) {
+            fprintf(err, "chatbot: %s: invalid value for '%s': '%s' (%s)\n", where, name, value,
+                    expected);
             return -1;
         }
         set_string((char **)(base + k->offset), value);
@@ -89,8 +153,8 @@ int cb_config_set(cb_config *c, const char *name, const char *value, const char 
         else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no"))
             v = false;
         else {
-            fprintf(err, "chatbot: %s: invalid value for '%s': '%s' (true or false)\n", where,
-                    name, value);
+            fprintf(err, "chatbot: %s: invalid value for '%s': '%s' (true or false)\n", where, name,
+                    value);
             return -1;
         }
         *(bool *)(base + k->offset) = v;
@@ -153,11 +217,7 @@ static int load_file(cb_config *c, const char *path, bool env_style, FILE *err)
         if (env_style) {
             if (strncmp(name, "CHATBOT_", 8) != 0 || strcmp(name, "CHATBOT_INSTANCE") == 0)
                 continue;
-            char lower[128];
-            snprintf(lower, sizeof lower, "%s", name + 8);
-            for (char *p = lower; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-            rc = cb_config_set(c, lower, value, where, err);
+            rc = set_variable(c, name, value, where, err);
         } else {
             rc = cb_config_set(c, name, value, where, err);
         }
@@ -176,17 +236,14 @@ static int load_environment(cb_config *c, FILE *err)
         const char *eq = strchr(*e, '=');
         if (!eq)
             continue;
-        char name[128], lower[128];
+        char name[128];
         snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
         if (strcmp(name, "CHATBOT_INSTANCE") == 0 || strcmp(name, "CHATBOT_BUILD") == 0 ||
             strcmp(name, "CHATBOT_SANITIZED") == 0 || strcmp(name, "CHATBOT_SKIP_ASAN") == 0)
-            continue;               /* read by the CLI and the test scripts, not settings */
-        snprintf(lower, sizeof lower, "%s", name + 8);
-        for (char *p = lower; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+            continue; /* read by the CLI and the test scripts, not settings */
         char where[160];
         snprintf(where, sizeof where, "environment %s", name);
-        if (cb_config_set(c, lower, eq + 1, where, err))
+        if (set_variable(c, name, eq + 1, where, err))
             return -1;
     }
     return 0;
@@ -223,9 +280,9 @@ int cb_config_load(cb_config *c, const char *instance, FILE *err)
 
 void cb_config_free(cb_config *c)
 {
-    char **strings[] = {&c->instance, &c->bind, &c->database, &c->tls_cert, &c->tls_key,
-                        &c->static_dir, &c->log_level, &c->trusted_proxies, &c->llm_url,
-                        &c->llm_api_key, &c->llm_model};
+    char **strings[] = {&c->instance, &c->bind,        &c->database,  &c->tls_cert,
+                        &c->tls_key,  &c->static_dir,  &c->log_level, &c->trusted_proxies,
+                        &c->llm_url,  &c->llm_api_key, &c->llm_model};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;

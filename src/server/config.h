@@ -24,8 +24,8 @@ typedef struct cb_config {
     int max_connections;
     int connection_timeout_s;
     int db_pool_size;
-    char *log_level;            /* error, warning, info, debug */
-    char *trusted_proxies;      /* comma-separated addresses */
+    char *log_level;       /* error, warning, info, debug */
+    char *trusted_proxies; /* comma-separated addresses */
     char *llm_url, *llm_api_key, *llm_model;
 } cb_config;
 

@@ -75,29 +75,41 @@ static int describe(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
     unsigned char v4[4], v6[16];
     time_t now = time(NULL);
     int rc = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial);
-    serial[0] &= 0x7f;                      /* a positive serial */
+    serial[0] &= 0x7f; /* a positive serial */
     inet_pton(AF_INET, "127.0.0.1", v4);
     inet_pton(AF_INET6, "::1", v6);
-    if (rc == 0) rc = gnutls_x509_crt_set_version(crt, 3);
-    if (rc == 0) rc = gnutls_x509_crt_set_serial(crt, serial, sizeof serial);
-    if (rc == 0) rc = gnutls_x509_crt_set_activation_time(crt, now - 3600);
-    if (rc == 0) rc = gnutls_x509_crt_set_expiration_time(crt, now + 825L * 86400);
-    if (rc == 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-                                                    "localhost", 9);
-    if (rc == 0) rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
-                                                    "chatbot (self-signed)", 21);
-    if (rc == 0) rc = gnutls_x509_crt_set_key(crt, key);
-    if (rc == 0) rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost",
-                                                           9, GNUTLS_FSAN_APPEND);
-    if (rc == 0) rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v4,
-                                                           sizeof v4, GNUTLS_FSAN_APPEND);
-    if (rc == 0) rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v6,
-                                                           sizeof v6, GNUTLS_FSAN_APPEND);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_version(crt, 3);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_serial(crt, serial, sizeof serial);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_activation_time(crt, now - 3600);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_expiration_time(crt, now + 825L * 86400);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
+                                           "chatbot (self-signed)", 21);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_key(crt, key);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
+                                                  GNUTLS_FSAN_APPEND);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v4, sizeof v4,
+                                                  GNUTLS_FSAN_APPEND);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v6, sizeof v6,
+                                                  GNUTLS_FSAN_APPEND);
     /* A CA:TRUE self-signed certificate lets clients pin it as their trust anchor. */
-    if (rc == 0) rc = gnutls_x509_crt_set_basic_constraints(crt, 1, 0);
-    if (rc == 0) rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
-                                                    GNUTLS_KEY_KEY_CERT_SIGN);
-    if (rc == 0) rc = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_basic_constraints(crt, 1, 0);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_key_usage(crt,
+                                           GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_CERT_SIGN);
+    if (rc == 0)
+        rc = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
     return rc;
 }
 
@@ -117,13 +129,19 @@ int cb_tls_ensure(const char *cert_path, const char *key_path)
     gnutls_x509_crt_t crt = NULL;
     gnutls_datum_t key_pem = {NULL, 0}, crt_pem = {NULL, 0};
     int rc = gnutls_x509_privkey_init(&key);
-    if (rc == 0) rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-                                                   GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
-    if (rc == 0) rc = gnutls_x509_crt_init(&crt);
-    if (rc == 0) rc = describe(crt, key);
-    if (rc == 0) rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0);
-    if (rc == 0) rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &key_pem);
-    if (rc == 0) rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &crt_pem);
+    if (rc == 0)
+        rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                          GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+    if (rc == 0)
+        rc = gnutls_x509_crt_init(&crt);
+    if (rc == 0)
+        rc = describe(crt, key);
+    if (rc == 0)
+        rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0);
+    if (rc == 0)
+        rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &key_pem);
+    if (rc == 0)
+        rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &crt_pem);
     if (rc != 0)
         fprintf(stderr, "chatbot: cannot make a certificate: %s\n", gnutls_strerror(rc));
     else if (write_new_file(key_path, &key_pem, 0600) || write_new_file(cert_path, &crt_pem, 0644))
