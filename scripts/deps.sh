@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # deps.sh — install the Debian packages chatbot needs, only those missing.
-# Usage: scripts/deps.sh build|test|bench   (test and bench include build)
+# Usage: scripts/deps.sh build|test|bench|fuzz   (test and bench include build)
 # Works as root or through sudo; idempotent (does nothing when all is there).
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev
             libulfius-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
             libgnutls28-dev libcurl4-gnutls-dev libargon2-dev liborcania-dev libyder-dev)
-test_pkgs=(python3 python3-pytest valgrind sqlite3 procps)
+test_pkgs=(python3 python3-pytest valgrind sqlite3 procps clang libclang-rt-14-dev)
 bench_pkgs=(wrk)
+fuzz_pkgs=(clang libclang-rt-14-dev libjansson-dev)
 
 pkgs=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test) pkgs+=("${test_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  fuzz) pkgs=("${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

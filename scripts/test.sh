@@ -2,7 +2,8 @@
 # test.sh — install what is missing, build, and run every test:
 #   1. unit tests and `chatbot-gen --check` (ctest), the generator under valgrind;
 #   2. integration tests: the real server over real HTTPS on loopback (pytest);
-#   3. the integration tests again against an AddressSanitizer + UBSan build.
+#   3. the integration tests again against an AddressSanitizer + UBSan build;
+#   4. 30 s of libFuzzer over the schema parser (scripts/fuzz.sh).
 # Ends with one line "tests: N passed, M failed"; exit status 0 only when
 # every suite ran and nothing failed. Results: test-output/junit/*.xml.
 set -uo pipefail
@@ -44,6 +45,17 @@ if [ "${CHATBOT_SKIP_ASAN:-0}" != 1 ]; then
     echo "tests: sanitizer build failed"; status=1
   fi
 fi
+
+step "fuzz the schema parser (libFuzzer, 30 s)"
+fuzz_status=passed
+scripts/fuzz.sh 30 || { fuzz_status=failed; status=1; }
+"$py" - "$out/junit/fuzz.xml" "$fuzz_status" <<'PY'
+import sys
+path, status = sys.argv[1], sys.argv[2]
+body = '<failure message="the fuzzer found a crash: see test-output/fuzz/"/>' if status == "failed" else ""
+open(path, "w").write('<testsuite name="fuzz"><testcase classname="fuzz" name="schema_parser_30s">'
+                      + body + '</testcase></testsuite>\n')
+PY
 
 step "summary"
 "$py" scripts/summarize.py "$out"/junit/*.xml || status=1

@@ -27,7 +27,9 @@ static int history(cb_db *db, const cb_migration_list *h)
                h->items[i].version == current ? " <- current" : "");
     if (h->n == 0)
         printf("no migrations\n");
-    return 0;
+    if (current == 0)
+        printf("current: 0 (empty database, nothing applied)\n");
+    return current < 0;
 }
 
 static int check(cb_db *db, const cb_migration_list *h)
@@ -54,8 +56,11 @@ static int run(cb_db *db, const char *sub, int argc, char **argv)
 {
     cb_migration_list h = cb_migrations_embedded();
     bool takes_version = strcmp(sub, "upgrade") == 0 || strcmp(sub, "downgrade") == 0;
-    if (argc > (takes_version ? 1 : 0))
-        return cb_usage_error("too many arguments for db", sub);
+    if (argc > (takes_version ? 1 : 0)) {
+        char what[64];
+        snprintf(what, sizeof what, "too many arguments for db %s", sub);
+        return cb_usage_error(what, argv[takes_version ? 1 : 0]);
+    }
     int target = -1;
     if (argc == 1 && !cb_parse_count(argv[0], &target))
         return cb_usage_error("the version must be a non-negative integer", argv[0]);

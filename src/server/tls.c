@@ -144,8 +144,12 @@ int cb_tls_ensure(const char *cert_path, const char *key_path)
         rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &crt_pem);
     if (rc != 0)
         fprintf(stderr, "chatbot: cannot make a certificate: %s\n", gnutls_strerror(rc));
-    else if (write_new_file(key_path, &key_pem, 0600) || write_new_file(cert_path, &crt_pem, 0644))
+    else if (write_new_file(key_path, &key_pem, 0600))
         rc = -1;
+    else if (write_new_file(cert_path, &crt_pem, 0644)) {
+        unlink(key_path); /* half a pair would block every later start */
+        rc = -1;
+    }
     else
         fprintf(stderr, "chatbot: created a self-signed certificate in %s\n", cert_path);
     gnutls_free(key_pem.data);
