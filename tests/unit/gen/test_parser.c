@@ -29,7 +29,9 @@ static void test_fixture(void)
     CHECK(f && f->hidden && f->def.kind == GD_STRING && strcmp(f->def.s, "hidden") == 0);
     f = note ? gen_find_field(note, "updated_at") : NULL;
     CHECK(f && f->type == GT_TIMESTAMP && f->on_update_now && f->def.kind == GD_NOW);
-    CHECK(note && note->n_search_fields == 2 && note->n_indexes == 1);
+    CHECK(note && note->n_search_fields == 2 && note->n_indexes == 2);
+    CHECK(note && note->n_indexes == 2 && strcmp(note->indexes[1].fields[0], "priority") == 0 &&
+          note->indexes[1].n_fields == 2 && !note->indexes[1].unique);
     gen_model *tag = gen_find_model(&s, "tag");
     f = tag ? gen_find_field(tag, "note_id") : NULL;
     CHECK(f && f->type == GT_REF && f->ref == note && f->on_delete == GOD_CASCADE);
