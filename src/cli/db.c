@@ -8,6 +8,7 @@
 #include "server/config.h"
 
 #include <string.h>
+#include <yder.h>
 
 static int name_of(const cb_migration_list *h, int version, const char **name)
 {
@@ -98,10 +99,13 @@ int cb_cmd_db(const char *instance, int argc, char **argv)
         cb_config_free(&cfg);
         return 2;
     }
+    /* The database layer reports its failures through yder: show them. */
+    y_init_logs("chatbot", Y_LOG_MODE_CONSOLE, Y_LOG_LEVEL_WARNING, NULL, "chatbot db");
     cb_db *db = cb_db_open(cfg.database);
     int rc = db ? run(db, argv[0], argc - 1, argv + 1) : 1;
     if (db)
         cb_db_close(db);
+    y_close_logs();
     cb_config_free(&cfg);
     return rc;
 }

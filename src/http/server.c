@@ -1,8 +1,8 @@
 /*
- * server.c — starts Ulfius/libmicrohttpd the way ../shared/ULFIUS-NOTES.md
- * says it must be started for this application (thread per connection with
- * poll, explicit TLS priorities, limits, timeouts), registers the route
- * table in priority tiers, and stops gracefully.
+ * server.c — starts Ulfius 2.7.13 / libmicrohttpd the way this application
+ * needs (thread per connection with poll, because streams block; explicit
+ * TLS priorities, limits and timeouts; docs/architecture.md says why),
+ * registers the route table in priority tiers, and stops gracefully.
  *
  * Tiers: 0 — a middleware on every request (per-request cb_ctx, client
  * address, security headers, the body limit's 413, the caller's identity);
@@ -38,14 +38,43 @@ extern const unsigned long cb_openapi_json_len;
 static atomic_int requests_in_flight;
 
 /* The Allow header values of the 405 endpoints, freed after the server stops. */
-static char *allow_values[256];
+static char **allow_values;
 static int n_allow_values;
 
 /* --- request bookkeeping wrapped around Ulfius's own MHD callbacks -------- */
 
-static void *uri_logger(void *cls, const char *uri)
+/* The peer's address as text, captured for the request this connection's
+   thread is about to handle. Ulfius copies only sizeof(struct sockaddr)
+   bytes of the peer address into the request, which cuts an IPv6 address
+   short, so it is read here from libmicrohttpd instead. Thread-local is
+   exact because every connection has its own thread and every callback
+   of one request runs on it. */
+static _Thread_local char peer_addr[INET6_ADDRSTRLEN];
+
+static void remember_peer(struct MHD_Connection *con)
+{
+    const union MHD_ConnectionInfo *ci =
+        con ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    peer_addr[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer_addr,
+                  sizeof peer_addr);
+    else if (sa && sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        /* An IPv4 peer on a dual-stack socket: written as IPv4, so that
+           trusted_proxies and logs name it the same on either socket. */
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], peer_addr, sizeof peer_addr);
+        else
+            inet_ntop(AF_INET6, a, peer_addr, sizeof peer_addr);
+    }
+}
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 {
     atomic_fetch_add(&requests_in_flight, 1);
+    remember_peer(con);
     return ulfius_uri_logger(cls, uri);
 }
 
@@ -98,12 +127,7 @@ static bool listed(const char *list, const char *addr)
    ignored. */
 static void client_address(const struct _u_request *req, char *out, size_t size)
 {
-    const struct sockaddr *sa = req->client_address;
-    out[0] = '\0';
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+    snprintf(out, size, "%s", peer_addr);
     const char *xff = u_map_get_case(req->map_header, "X-Forwarded-For");
     if (!xff || !out[0] || !listed(cb_cfg->trusted_proxies, out))
         return;
@@ -169,25 +193,43 @@ static int not_found(const struct _u_request *req, struct _u_response *resp, voi
     return cb_reply_problem(cb_ctx_of(req, resp), 404, "no such resource", NULL);
 }
 
+/* Do two Ulfius patterns match the same URLs? ":a" and ":b" segments are
+   alike: "/x/:id" and "/x/:x_id" are one path for the 405 answer. */
+static bool same_pattern(const char *a, const char *b)
+{
+    while (*a && *b) {
+        size_t na = strcspn(a, "/"), nb = strcspn(b, "/");
+        bool params = *a == ':' && *b == ':';
+        if (!params && (na != nb || strncmp(a, b, na) != 0))
+            return false;
+        a += na;
+        b += nb;
+        if (*a != *b)
+            return false;
+        a += *a == '/';
+        b += *b == '/';
+    }
+    return *a == *b;
+}
+
 /* One 405 endpoint per distinct path pattern, with every method the route
-   table serves there. The Allow strings live as long as the process. */
+   table serves there. The Allow strings live until the server stops. */
 static void add_method_fallbacks(struct _u_instance *u)
 {
+    allow_values = cb_xcalloc((size_t)cb_n_routes + 1, sizeof *allow_values);
     for (int i = 0; i < cb_n_routes; i++) {
         bool seen = false;
         for (int j = 0; j < i; j++)
-            seen |= strcmp(cb_routes[j].path, cb_routes[i].path) == 0;
+            seen |= same_pattern(cb_routes[j].path, cb_routes[i].path);
         if (seen)
             continue;
         char allow[128] = "";
         for (int j = i; j < cb_n_routes; j++)
-            if (strcmp(cb_routes[j].path, cb_routes[i].path) == 0 &&
+            if (same_pattern(cb_routes[j].path, cb_routes[i].path) &&
                 !strstr(allow, cb_routes[j].method)) {
                 size_t n = strlen(allow);
                 snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", cb_routes[j].method);
             }
-        if (n_allow_values == (int)(sizeof allow_values / sizeof allow_values[0]))
-            break;
         allow_values[n_allow_values] = cb_xstrdup(allow);
         ulfius_add_endpoint_by_val(u, "*", NULL, cb_routes[i].path, 2, method_not_allowed,
                                    allow_values[n_allow_values++]);
@@ -231,7 +273,8 @@ static int bind_address(const cb_config *cfg, struct sockaddr_storage *ss)
     if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)cfg->port);
-        return MHD_USE_IPv6;
+        /* "::" means every address, IPv4 included, as it does elsewhere. */
+        return IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     }
     fprintf(stderr, "chatbot: bind address '%s' is not an IPv4 or IPv6 address\n", cfg->bind);
     return -1;
@@ -332,6 +375,8 @@ int cb_server_run(const cb_config *cfg)
     }
     while (n_allow_values > 0)
         free(allow_values[--n_allow_values]);
+    free(allow_values);
+    allow_values = NULL;
     free(cert);
     free(key);
     return rc;

@@ -41,10 +41,13 @@ static const char *mime_type(const char *path)
     return "application/octet-stream";
 }
 
-/* A relative path made only of ordinary segments. */
+/* A relative path made only of ordinary segments. Ulfius hands over the
+   path still percent-encoded; our asset names never need encoding, so a
+   '%' is refused rather than decoded (decoding is where traversal tricks
+   like %2e%2e live). */
 static bool safe_relative(const char *rel)
 {
-    if (!*rel || *rel == '/' || strchr(rel, '\\'))
+    if (!*rel || *rel == '/' || strpbrk(rel, "\\%"))
         return false;
     for (const char *seg = rel; seg;) {
         const char *end = strchr(seg, '/');
