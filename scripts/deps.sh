@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config libc6-dev
             libulfius-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
-            libgnutls28-dev libcurl4-gnutls-dev libargon2-dev liborcania-dev libyder-dev)
+            libgnutls28-dev libcurl4-gnutls-dev libargon2-dev liborcania-dev libyder-dev
+            libunistring-dev)
 test_pkgs=(python3 python3-pytest valgrind sqlite3 procps clang libclang-rt-14-dev)
 bench_pkgs=(wrk)
 fuzz_pkgs=(clang libclang-rt-14-dev libjansson-dev)
