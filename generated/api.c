@@ -11,6 +11,35 @@
 #include "hooks.h"
 #include "models.h"
 
+/* --- auth: /api/v1/auth */
+
+static const cb_route_desc res_auth_route_0 = {"auth_register", CB_AUTH_PUBLIC, cb_route_auth_register};
+
+static const cb_route_desc res_auth_route_1 = {"auth_login", CB_AUTH_PUBLIC, cb_route_auth_login};
+
+static const cb_route_desc res_auth_route_2 = {"auth_logout", CB_AUTH_USER, cb_route_auth_logout};
+
+static const cb_route_desc res_auth_route_3 = {"auth_me", CB_AUTH_USER, cb_route_auth_me};
+
+const cb_resource cb_res_auth = {
+    .name = "auth",
+    .path = "/api/v1/auth",
+    .model = NULL,
+    .auth = CB_AUTH_PUBLIC,
+    .owner_field = -1,
+    .parent_field = -1,
+    .parent = NULL,
+    .actions = 0,
+    .sort = NULL,
+    .n_sort = 0,
+    .sql_list_first = NULL,
+    .sql_list_after = NULL,
+    .stmt_list_first = -1,
+    .stmt_list_after = -1,
+    .page_default = 50,
+    .page_max = 200,
+};
+
 /* --- tokens: /api/v1/tokens */
 
 static const cb_sort_key res_tokens_sort[] = {
@@ -181,6 +210,10 @@ const cb_resource cb_res_health = {
 };
 
 const cb_route cb_routes[] = {
+    {"POST", "/api/v1/auth/register", cb_api_route, &res_auth_route_0},
+    {"POST", "/api/v1/auth/login", cb_api_route, &res_auth_route_1},
+    {"POST", "/api/v1/auth/logout", cb_api_route, &res_auth_route_2},
+    {"GET", "/api/v1/auth/me", cb_api_route, &res_auth_route_3},
     {"GET", "/api/v1/tokens", cb_api_list, &cb_res_tokens},
     {"DELETE", "/api/v1/tokens/:id", cb_api_delete, &cb_res_tokens},
     {"GET", "/api/v1/conversations", cb_api_list, &cb_res_conversations},

@@ -8,6 +8,7 @@
 
 #include "http/api.h"
 
+extern const cb_resource cb_res_auth;
 extern const cb_resource cb_res_tokens;
 extern const cb_resource cb_res_conversations;
 extern const cb_resource cb_res_messages;

@@ -10,6 +10,18 @@
 #include "http/api.h"
 #include "models.h"
 
+/* Route: POST /api/v1/auth/register (Create an account). */
+int cb_route_auth_register(cb_ctx *ctx);
+
+/* Route: POST /api/v1/auth/login (Log in: a session cookie and a CSRF token). */
+int cb_route_auth_login(cb_ctx *ctx);
+
+/* Route: POST /api/v1/auth/logout (End this session). */
+int cb_route_auth_logout(cb_ctx *ctx);
+
+/* Route: GET /api/v1/auth/me (The signed-in user and a CSRF token). */
+int cb_route_auth_me(cb_ctx *ctx);
+
 /* Route: GET /api/v1/health (Liveness and database status). */
 int cb_route_health_get(cb_ctx *ctx);
 

@@ -23,14 +23,45 @@ cb_db *cb_ctx_db(cb_ctx *ctx)
     return ctx->db;
 }
 
-/* 401 signed out, 403 signed in without the role; false after replying. */
+static bool is_unsafe(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+           strcmp(method, "OPTIONS") != 0;
+}
+
+/* A browser says where an unsafe request comes from: refuse other sites. */
+static bool cross_site(const struct _u_request *req)
+{
+    const char *site = u_map_get_case(req->map_header, "Sec-Fetch-Site");
+    if (site && strcmp(site, "cross-site") == 0)
+        return true;
+    const char *origin = u_map_get_case(req->map_header, "Origin");
+    const char *host = u_map_get_case(req->map_header, "Host");
+    if (!origin || strcmp(origin, "null") == 0)
+        return origin != NULL;
+    const char *sep = strstr(origin, "://");
+    return !host || !sep || strcmp(sep + 3, host) != 0;
+}
+
+/* 401 signed out, 403 signed in without the role, 403 for a cookie-
+   authenticated unsafe request without its CSRF token or from another
+   site; false after replying. */
 static bool allowed_or_reply(cb_ctx *ctx, cb_auth_level level, int *ret)
 {
+    bool unsafe = is_unsafe(ctx->req->http_verb);
+    if (unsafe && cross_site(ctx->req)) {
+        *ret = cb_reply_problem(ctx, 403, "cross-site requests are refused", NULL);
+        return false;
+    }
     if (level == CB_AUTH_PUBLIC)
         return true;
     if (ctx->user_id == 0) {
         u_map_put(ctx->resp->map_header, "Cache-Control", "no-store");
         *ret = cb_reply_problem(ctx, 401, "sign in first", NULL);
+        return false;
+    }
+    if (unsafe && !ctx->via_token && !ctx->csrf_ok) {
+        *ret = cb_reply_problem(ctx, 403, "missing or wrong X-CSRF-Token header", NULL);
         return false;
     }
     if (level == CB_AUTH_ADMIN && !ctx->is_admin) {

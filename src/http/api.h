@@ -36,6 +36,7 @@ typedef struct cb_ctx {
     int64_t user_id;            /* 0 when anonymous */
     bool is_admin;
     bool via_token;             /* authenticated by bearer token (no CSRF needed) */
+    bool csrf_ok;               /* cookie session + matching X-CSRF-Token header */
     char client_addr[64];
     void *auth_data;            /* owned by src/auth, freed by cb_auth_release() */
     char *method, *path;        /* for the access log (path without the query) */

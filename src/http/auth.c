@@ -1,22 +1,19 @@
 /*
- * auth.c — identifying the caller.
- *
- * Accounts, sessions and API tokens arrive with issue 3 (src/auth/); until
- * then there is no way to sign in, so every request is anonymous and the
- * generic endpoints answer 401 for `auth user` and `auth admin` resources.
- * This file is where the session cookie and bearer token will be resolved,
- * once, for every request.
+ * auth.c — identifying the caller: the runtime's default, for programs
+ * without accounts (the test fixture), where every request is anonymous.
+ * The application defines the strong versions in src/auth/identify.c
+ * (session cookie, CSRF); the linker prefers them over these weak ones.
  */
 #include "http/auth.h"
 
-void cb_auth_identify(cb_ctx *ctx)
+__attribute__((weak)) void cb_auth_identify(cb_ctx *ctx)
 {
     ctx->user_id = 0;
     ctx->is_admin = false;
     ctx->via_token = false;
 }
 
-void cb_auth_release(cb_ctx *ctx)
+__attribute__((weak)) void cb_auth_release(cb_ctx *ctx)
 {
     ctx->auth_data = NULL;
 }

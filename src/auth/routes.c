@@ -1,0 +1,242 @@
+/*
+ * routes.c — POST /api/v1/auth/register, /login, /logout and GET /me.
+ *
+ * Login failures are one generic 401 whether the account is unknown,
+ * deactivated or the password wrong, and cost the same (an unknown account
+ * is verified against a dummy hash). Every answer here is Cache-Control:
+ * no-store. Malformed requests are 400s with per-field errors.
+ */
+#include "auth/session.h"
+#include "auth/users.h"
+#include "db/db.h"
+#include "db/validate.h"
+#include "hooks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void no_store(cb_ctx *ctx)
+{
+    u_map_put(ctx->resp->map_header, "Cache-Control", "no-store");
+}
+
+/* Only the listed keys; every other key is an "unknown field" error. */
+static void refuse_unknown(const json_t *body, const char *const *allowed, cb_errors *errs)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok |= strcmp(*a, key) == 0;
+        if (!ok)
+            cb_errors_add(errs, key, "unknown field");
+    }
+}
+
+/* The trimmed email, or NULL with an error. */
+static char *email_field(const json_t *body, cb_errors *errs)
+{
+    json_t *v = json_object_get(body, "email");
+    if (!v) {
+        cb_errors_add(errs, "email", "is required");
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    size_t len = s ? json_string_length(v) : 0;
+    if (!s) {
+        cb_errors_add(errs, "email", "must be a string");
+        return NULL;
+    }
+    while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+                   s[len - 1] == '\r'))
+        len--;
+    if (cb_has_nul(s, len) || !cb_email_valid(s, len, 254)) {
+        cb_errors_add(errs, "email", "must be a valid email address");
+        return NULL;
+    }
+    return strndup(s, len);
+}
+
+/* The raw password string, or NULL with an error. */
+static const char *password_field(const json_t *body, const char *name, cb_errors *errs,
+                                  size_t *len)
+{
+    json_t *v = json_object_get(body, name);
+    if (!v || !json_is_string(v)) {
+        cb_errors_add(errs, name, v ? "must be a string" : "is required");
+        return NULL;
+    }
+    *len = json_string_length(v);
+    return json_string_value(v);
+}
+
+static int reply_user(cb_ctx *ctx, int status, cb_db *db, const cb_user *u, const char *csrf)
+{
+    json_t *user = cb_user_public_json(db, u);
+    json_t *body = csrf ? json_pack("{s:o, s:s}", "user", user, "csrf_token", csrf)
+                        : json_pack("{s:o}", "user", user);
+    no_store(ctx);
+    return cb_reply_json(ctx, status, body);
+}
+
+static cb_rc create_user(cb_db *db, const char *email, const char *hash, cb_user *u)
+{
+    char *key = cb_email_key(email);
+    if (!key)
+        return CB_INVALID;
+    cb_row_set_text(&cb_model_user, u, CB_USER_EMAIL, email);
+    cb_row_set_text(&cb_model_user, u, CB_USER_EMAIL_KEY, key);
+    cb_row_set_text(&cb_model_user, u, CB_USER_PASSWORD_HASH, hash);
+    free(key);
+    cb_rc rc = cb_db_begin(db);
+    if (rc == CB_OK)
+        rc = cb_user_insert(db, u);
+    if (rc == CB_OK)
+        rc = cb_user_add_role(db, u->id, "user");
+    if (rc == CB_OK)
+        rc = cb_db_commit(db);
+    if (rc != CB_OK)
+        cb_db_rollback(db);
+    return rc;
+}
+
+int cb_route_auth_register(cb_ctx *ctx)
+{
+    static const char *const allowed[] = {"email", "password", NULL};
+    no_store(ctx);
+    const cb_password_policy *policy = cb_auth_policy();
+    if (!policy)
+        return cb_reply_problem(ctx, 503, "the server's secrets are unavailable", NULL);
+    json_t *body = cb_request_json_or_reply(ctx);
+    if (!body)
+        return U_CALLBACK_COMPLETE;
+    cb_errors errs = {0};
+    refuse_unknown(body, allowed, &errs);
+    char *email = email_field(body, &errs);
+    size_t len = 0;
+    const char *raw = password_field(body, "password", &errs, &len);
+    const char *problem = NULL;
+    char *pw = raw ? cb_password_normalize(policy, raw, len, &problem) : NULL;
+    if (problem)
+        cb_errors_add(&errs, "password", "%s (8 to 128 characters)", problem);
+    int ret;
+    if (errs.fields) {
+        ret = cb_reply_rc(ctx, CB_INVALID, &errs);
+    } else {
+        char hash[CB_PASSWORD_HASH_MAX];
+        cb_db *db = cb_ctx_db(ctx);
+        cb_user u;
+        cb_user_init(&u);
+        cb_rc rc = !db ? CB_BUSY : cb_password_hash(policy, pw, hash) ? CB_ERROR
+                                                                       : create_user(db, email, hash, &u);
+        if (rc == CB_CONFLICT) {
+            cb_errors_add(&errs, "email", "is already registered");
+            rc = CB_INVALID;
+        }
+        ret = rc == CB_OK ? reply_user(ctx, 201, db, &u, NULL) : cb_reply_rc(ctx, rc, &errs);
+        cb_user_clear(&u);
+    }
+    cb_errors_clear(&errs);
+    free(email);
+    free(pw);
+    json_decref(body);
+    return ret;
+}
+
+/* The account for these credentials, or false (after the same work). */
+static bool check_credentials(cb_db *db, const cb_password_policy *policy, const char *email,
+                              const char *pw, cb_user *u)
+{
+    char *key = cb_email_key(email);
+    bool found = key && cb_user_get_by_email_key(db, key, u) == CB_OK;
+    free(key);
+    bool ok = cb_password_verify(policy, found ? u->password_hash : NULL, pw);
+    return ok && found && u->active;
+}
+
+static void record_login(cb_ctx *ctx, cb_db *db, const cb_user *u)
+{
+    cb_user upd;
+    cb_user_init(&upd);
+    cb_row_set_int(&cb_model_user, &upd, CB_USER_ID, u->id);
+    cb_row_set_int(&cb_model_user, &upd, CB_USER_LAST_LOGIN_AT, cb_now_ms());
+    cb_row_set_int(&cb_model_user, &upd, CB_USER_LOGIN_COUNT, u->login_count + 1);
+    if (ctx->client_addr[0])
+        cb_row_set_text(&cb_model_user, &upd, CB_USER_LAST_LOGIN_IP, ctx->client_addr);
+    cb_user_update(db, &upd);
+    cb_user_clear(&upd);
+}
+
+int cb_route_auth_login(cb_ctx *ctx)
+{
+    static const char *const allowed[] = {"email", "password", "remember", NULL};
+    no_store(ctx);
+    const cb_password_policy *policy = cb_auth_policy();
+    if (!policy)
+        return cb_reply_problem(ctx, 503, "the server's secrets are unavailable", NULL);
+    json_t *body = cb_request_json_or_reply(ctx);
+    if (!body)
+        return U_CALLBACK_COMPLETE;
+    cb_errors errs = {0};
+    refuse_unknown(body, allowed, &errs);
+    char *email = email_field(body, &errs);
+    size_t len = 0;
+    const char *raw = password_field(body, "password", &errs, &len);
+    json_t *remember = json_object_get(body, "remember");
+    if (remember && !json_is_boolean(remember))
+        cb_errors_add(&errs, "remember", "must be true or false");
+    int ret;
+    cb_db *db = errs.fields ? NULL : cb_ctx_db(ctx);
+    if (errs.fields) {
+        ret = cb_reply_rc(ctx, CB_INVALID, &errs);
+    } else if (!db) {
+        ret = cb_reply_rc(ctx, CB_BUSY, NULL);
+    } else {
+        /* A password that breaks the rules cannot be right: verify anyway, for the timing. */
+        const char *problem;
+        char *pw = cb_password_normalize(policy, raw, len, &problem);
+        cb_user u;
+        cb_user_init(&u);
+        cb_auth_state fresh = {0};
+        if (!check_credentials(db, policy, email, pw ? pw : "", &u) || !pw) {
+            ret = cb_reply_problem(ctx, 401, "invalid email or password", NULL);
+        } else {
+            cb_session_end(ctx);            /* a new id at every login: no fixation */
+            cb_rc rc = cb_session_start(ctx, u.id, json_is_true(remember), &fresh);
+            if (rc == CB_OK)
+                record_login(ctx, db, &u);
+            ret = rc == CB_OK ? reply_user(ctx, 200, db, &u, fresh.csrf_token)
+                              : cb_reply_rc(ctx, rc, NULL);
+        }
+        cb_user_clear(&u);
+        free(pw);
+    }
+    cb_errors_clear(&errs);
+    free(email);
+    json_decref(body);
+    return ret;
+}
+
+int cb_route_auth_logout(cb_ctx *ctx)
+{
+    cb_session_end(ctx);
+    no_store(ctx);
+    u_map_put(ctx->resp->map_header, "Clear-Site-Data", "\"cookies\"");
+    return cb_reply_empty(ctx, 204);
+}
+
+int cb_route_auth_me(cb_ctx *ctx)
+{
+    cb_db *db = cb_ctx_db(ctx);
+    cb_user u;
+    cb_user_init(&u);
+    cb_rc rc = db ? cb_user_get(db, ctx->user_id, &u) : CB_BUSY;
+    const cb_auth_state *st = ctx->auth_data;
+    int ret = rc == CB_OK ? reply_user(ctx, 200, db, &u, st ? st->csrf_token : "")
+                          : cb_reply_rc(ctx, rc, NULL);
+    cb_user_clear(&u);
+    return ret;
+}

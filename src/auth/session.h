@@ -1,0 +1,45 @@
+/*
+ * session.h — server-side sessions: a 256-bit random id in the cookie,
+ * only its SHA-256 in the database, a CSRF token bound to it, idle and
+ * absolute expiry. Also the small crypto helpers the auth code shares.
+ */
+#ifndef CB_AUTH_SESSION_H
+#define CB_AUTH_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/password.h"
+#include "http/api.h"
+
+/* Expiry (ms). A "remember me" session outlives the browser. */
+#define CB_SESSION_IDLE_MS (2LL * 3600 * 1000)
+#define CB_SESSION_ABSOLUTE_MS (24LL * 3600 * 1000)
+#define CB_REMEMBER_IDLE_MS (7LL * 86400 * 1000)
+#define CB_REMEMBER_ABSOLUTE_MS (30LL * 86400 * 1000)
+
+/* 32 random bytes as base64url without padding (43 characters + NUL). */
+int cb_random_token(char out[44]);
+/* Lower-case hex SHA-256 of s (64 characters + NUL). */
+void cb_sha256_hex(const char *s, char out[65]);
+bool cb_equal_constant_time(const char *a, const char *b);
+
+/* The password policy with the instance's pepper, loaded once. NULL when
+   the secret cannot be read or made (logged). */
+const cb_password_policy *cb_auth_policy(void);
+
+/* What identify() attaches to ctx->auth_data. */
+typedef struct cb_auth_state {
+    int64_t session_id;
+    char csrf_token[44];
+} cb_auth_state;
+
+/* Starts a session for user_id: inserts it, sets the cookie on the
+   response and fills state. CB_OK or a database error. */
+cb_rc cb_session_start(cb_ctx *ctx, int64_t user_id, bool remember, cb_auth_state *state);
+/* Ends the caller's session (if any) and clears the cookie. */
+void cb_session_end(cb_ctx *ctx);
+/* The cookie's name: __Host-chatbot_session under TLS, else chatbot_session. */
+const char *cb_session_cookie_name(void);
+
+#endif

@@ -1,0 +1,186 @@
+"""Accounts (issue 3, first part): register, login, logout, me, server-side
+sessions, CSRF, generic login errors — over real HTTPS against the real
+application binary and its SQLite file."""
+import http.cookies
+import sqlite3
+import os
+
+import pytest
+
+from server import problem
+
+AUTH = "/api/v1/auth"
+COOKIE = "__Host-chatbot_session"
+
+
+def session_cookie(resp):
+    raw = resp.header("set-cookie") or ""
+    jar = http.cookies.SimpleCookie()
+    jar.load(raw)
+    return jar[COOKIE].value if COOKIE in jar else None, raw
+
+
+def register(app, email, password="correct horse battery"):
+    return app.post(f"{AUTH}/register", {"email": email, "password": password})
+
+
+def login(app, email, password="correct horse battery", **extra):
+    body = {"email": email, "password": password}
+    body.update(extra)
+    return app.post(f"{AUTH}/login", body)
+
+
+def signed_in(app, email):
+    assert register(app, email).status == 201
+    r = login(app, email)
+    assert r.status == 200, r
+    cookie, _ = session_cookie(r)
+    return cookie, r.json()["csrf_token"]
+
+
+def with_session(cookie, csrf=None):
+    h = {"Cookie": f"{COOKIE}={cookie}"}
+    if csrf:
+        h["X-CSRF-Token"] = csrf
+    return h
+
+
+def test_register_returns_the_user_without_secrets(app):
+    r = register(app, "  Reg@Example.org ")
+    assert r.status == 201, r
+    assert r.header("cache-control") == "no-store"
+    user = r.json()["user"]
+    assert set(user) == {"id", "email", "roles", "active", "created_at"}
+    assert user["email"] == "Reg@Example.org" and user["roles"] == ["user"] and user["active"]
+
+
+def test_emails_are_unique_case_insensitively(app):
+    assert register(app, "Dup@Example.org").status == 201
+    doc = problem(register(app, "dUP@example.ORG"), 400)
+    assert "email" in doc["errors"]
+
+
+@pytest.mark.parametrize("pw,ok", [("1234567", False), ("12345678", True), ("x" * 128, True),
+                                   ("x" * 129, False), ("😀" * 8, True), ("😀" * 7, False)])
+def test_password_length_in_characters(app, pw, ok):
+    import uuid
+    r = register(app, f"len-{uuid.uuid4().hex[:8]}@example.org", pw)
+    if ok:
+        assert r.status == 201, r
+    else:
+        assert "password" in problem(r, 400)["errors"]
+
+
+def test_combining_characters_match_precomposed(app):
+    assert register(app, "nfkd@example.org", "caf\u00e9-password").status == 201
+    assert login(app, "nfkd@example.org", "cafe\u0301-password").status == 200
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"email": "mass@example.org", "password": "correct horse", "roles": ["admin"]}, "roles"),
+    ({"email": "mass@example.org", "password": "correct horse", "active": False}, "active"),
+    ({"email": "mass@example.org", "password": "correct horse", "id": 1}, "id"),
+    ({"email": "not-an-email", "password": "correct horse"}, "email"),
+    ({"email": "nul\u0000@example.org", "password": "correct horse"}, "email"),
+    ({"email": "nul@example.org", "password": "correct\u0000horse"}, "password"),
+    ({"email": 5, "password": "correct horse"}, "email"),
+    ({"password": "correct horse"}, "email"),
+    ({"email": "nopw@example.org"}, "password"),
+])
+def test_register_refuses_bad_or_hostile_fields_and_writes_nothing(app, body, field):
+    before = count_users(app)
+    assert field in problem(app.post(f"{AUTH}/register", body), 400)["errors"]
+    assert count_users(app) == before
+
+
+def test_register_invalid_utf8_is_400(app):
+    problem(app.request("POST", f"{AUTH}/register", raw=b'{"email":"a@b.co","password":"\xff\xfe12345678"}',
+                        headers={"Content-Type": "application/json"}), 400)
+
+
+def count_users(app):
+    db = sqlite3.connect(os.path.join(app.instance, "chatbot.db"))
+    try:
+        return db.execute("SELECT count(*) FROM users").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_login_sets_a_hardened_session_cookie_and_returns_csrf(app):
+    register(app, "cookie@example.org")
+    r = login(app, "cookie@example.org")
+    assert r.status == 200 and r.header("cache-control") == "no-store"
+    cookie, raw = session_cookie(r)
+    assert cookie and len(cookie) == 43
+    for attr in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert attr in raw, raw
+    assert "Max-Age" not in raw and "Expires" not in raw      # a browser-session cookie
+    assert len(r.json()["csrf_token"]) == 43
+    r = login(app, "cookie@example.org", remember=True)
+    assert "Max-Age=2592000" in session_cookie(r)[1]
+
+
+def test_login_errors_are_generic(app):
+    register(app, "generic@example.org")
+    db = sqlite3.connect(os.path.join(app.instance, "chatbot.db"))
+    register(app, "inactive@example.org")
+    db.execute("UPDATE users SET active = 0 WHERE email = 'inactive@example.org'")
+    db.commit()
+    db.close()
+    answers = [login(app, "nobody@example.org"), login(app, "generic@example.org", "wrong password"),
+               login(app, "inactive@example.org")]
+    assert {a.status for a in answers} == {401}
+    assert len({a.body for a in answers}) == 1
+
+
+def test_me_logout_and_replay(app):
+    cookie, csrf = signed_in(app, "me@example.org")
+    r = app.get(f"{AUTH}/me", headers=with_session(cookie))
+    assert r.status == 200 and r.json()["user"]["email"] == "me@example.org"
+    assert r.json()["csrf_token"] == csrf
+    problem(app.post(f"{AUTH}/logout", headers=with_session(cookie)), 403)     # no CSRF token
+    r = app.post(f"{AUTH}/logout", headers=with_session(cookie, csrf))
+    assert r.status == 204 and r.header("clear-site-data") == '"cookies"'
+    problem(app.get(f"{AUTH}/me", headers=with_session(cookie)), 401)           # replay
+    problem(app.get(f"{AUTH}/me"), 401)
+
+
+def test_a_new_session_id_at_every_login(app):
+    first, _ = signed_in(app, "fixation@example.org")
+    r = app.post(f"{AUTH}/login", {"email": "fixation@example.org", "password": "correct horse battery"},
+                 headers=with_session(first))
+    second, _ = session_cookie(r)
+    assert second and second != first
+    problem(app.get(f"{AUTH}/me", headers=with_session(first)), 401)            # the old one ended
+    assert app.get(f"{AUTH}/me", headers=with_session(second)).status == 200
+
+
+def test_csrf_required_on_unsafe_cookie_requests(app):
+    cookie, csrf = signed_in(app, "csrf@example.org")
+    _, other_csrf = signed_in(app, "csrf2@example.org")
+    url = "/api/v1/conversations"
+    problem(app.post(url, {"title": "x"}, headers=with_session(cookie)), 403)
+    problem(app.post(url, {"title": "x"}, headers=with_session(cookie, "wrong")), 403)
+    problem(app.post(url, {"title": "x"}, headers=with_session(cookie, other_csrf)), 403)
+    r = app.post(url, {"title": "x"}, headers=with_session(cookie, csrf))
+    assert r.status == 201, r
+    assert app.get(url, headers=with_session(cookie)).status == 200             # safe: no token needed
+    h = with_session(cookie, csrf)
+    h["Origin"] = "https://evil.example"
+    problem(app.post(url, {"title": "x"}, headers=h), 403)
+
+
+def test_conversations_are_owner_scoped(app):
+    a, a_csrf = signed_in(app, "owner-a@example.org")
+    b, _ = signed_in(app, "owner-b@example.org")
+    r = app.post("/api/v1/conversations", {"title": "mine"}, headers=with_session(a, a_csrf))
+    cid = r.json()["id"]
+    assert app.get(f"/api/v1/conversations/{cid}", headers=with_session(a)).status == 200
+    problem(app.get(f"/api/v1/conversations/{cid}", headers=with_session(b)), 404)
+    assert app.get("/api/v1/conversations", headers=with_session(b)).json()["items"] == []
+
+
+def test_admin_endpoints(app):
+    problem(app.get("/api/v1/admin/users"), 401)
+    cookie, _ = signed_in(app, "plain@example.org")
+    problem(app.get("/api/v1/admin/users", headers=with_session(cookie)), 403)
