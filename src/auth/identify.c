@@ -17,32 +17,22 @@
    serialise every reader on SQLite's write lock. */
 #define TOUCH_EVERY_MS (60 * 1000)
 
-static bool session_alive(const cb_session *s, int64_t now)
-{
-    int64_t idle = s->remember ? CB_REMEMBER_IDLE_MS : CB_SESSION_IDLE_MS;
-    return now < s->expires_at && now - s->last_seen_at < idle;
-}
+/* Session, account and admin role in one statement: this runs on every
+   request that carries a cookie. */
+static const char identity_sql[] =
+    "SELECT s.id, s.csrf_token, s.remember, s.last_seen_at, s.expires_at, u.id, u.active,"
+    " EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"
+    "         WHERE ur.user_id = u.id AND r.name = 'admin')"
+    " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1";
 
-static void adopt(cb_ctx *ctx, cb_db *db, const cb_session *s, const cb_user *u, int64_t now)
+static void touch(cb_db *db, int64_t session_id, int64_t now)
 {
-    cb_auth_state *st = calloc(1, sizeof *st);
-    if (!st)
-        abort();
-    st->session_id = s->id;
-    snprintf(st->csrf_token, sizeof st->csrf_token, "%s", s->csrf_token);
-    ctx->auth_data = st;
-    ctx->user_id = u->id;
-    ctx->is_admin = cb_user_has_role(db, u->id, "admin");
-    const char *header = u_map_get_case(ctx->req->map_header, "X-CSRF-Token");
-    ctx->csrf_ok = header && cb_equal_constant_time(header, st->csrf_token);
-    if (now - s->last_seen_at >= TOUCH_EVERY_MS) {
-        cb_session touch;
-        cb_session_init(&touch);
-        cb_row_set_int(&cb_model_session, &touch, CB_SESSION_ID, s->id);
-        cb_row_set_int(&cb_model_session, &touch, CB_SESSION_LAST_SEEN_AT, now);
-        cb_session_update(db, &touch);
-        cb_session_clear(&touch);
-    }
+    cb_session t;
+    cb_session_init(&t);
+    cb_row_set_int(&cb_model_session, &t, CB_SESSION_ID, session_id);
+    cb_row_set_int(&cb_model_session, &t, CB_SESSION_LAST_SEEN_AT, now);
+    cb_session_update(db, &t);
+    cb_session_clear(&t);
 }
 
 void cb_auth_identify(cb_ctx *ctx)
@@ -55,21 +45,36 @@ void cb_auth_identify(cb_ctx *ctx)
     char hash[65];
     cb_sha256_hex(cookie, hash);
     cb_db *db = cb_ctx_db(ctx);
-    if (!db)
+    sqlite3_stmt *q = db ? cb_db_custom_stmt(db, CB_Q_SESSION_IDENTITY, identity_sql) : NULL;
+    if (!q)
         return;
-    cb_session s;
-    cb_user u;
-    cb_session_init(&s);
-    cb_user_init(&u);
-    int64_t now = cb_now_ms();
-    if (cb_session_get_by_token_hash(db, hash, &s) == CB_OK) {
-        if (!session_alive(&s, now))
-            cb_session_delete(db, s.id);
-        else if (cb_user_get(db, s.user_id, &u) == CB_OK && u.active)
-            adopt(ctx, db, &s, &u, now);
+    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_reset(q);
+        return;
     }
-    cb_session_clear(&s);
-    cb_user_clear(&u);
+    int64_t now = cb_now_ms(), session_id = sqlite3_column_int64(q, 0);
+    bool remember = sqlite3_column_int(q, 2);
+    int64_t last_seen = sqlite3_column_int64(q, 3), expires = sqlite3_column_int64(q, 4);
+    int64_t idle = remember ? CB_REMEMBER_IDLE_MS : CB_SESSION_IDLE_MS;
+    bool alive = now < expires && now - last_seen < idle;
+    if (alive && sqlite3_column_int(q, 6)) {
+        cb_auth_state *st = calloc(1, sizeof *st);
+        if (!st)
+            abort();
+        st->session_id = session_id;
+        snprintf(st->csrf_token, sizeof st->csrf_token, "%s", sqlite3_column_text(q, 1));
+        ctx->auth_data = st;
+        ctx->user_id = sqlite3_column_int64(q, 5);
+        ctx->is_admin = sqlite3_column_int(q, 7);
+        const char *header = u_map_get_case(ctx->req->map_header, "X-CSRF-Token");
+        ctx->csrf_ok = header && cb_equal_constant_time(header, st->csrf_token);
+    }
+    sqlite3_reset(q);
+    if (!alive)
+        cb_session_delete(db, session_id);
+    else if (now - last_seen >= TOUCH_EVERY_MS)
+        touch(db, session_id, now);
 }
 
 void cb_auth_release(cb_ctx *ctx)

@@ -24,26 +24,18 @@ char *cb_email_key(const char *email)
     return out;
 }
 
-static const char *role_name(cb_db *db, int64_t id, cb_role *r)
-{
-    cb_role_init(r);
-    return cb_role_get(db, id, r) == CB_OK ? r->name : NULL;
-}
-
 json_t *cb_user_public_json(cb_db *db, const cb_user *u)
 {
     json_t *roles = json_array();
-    int64_t *ids = NULL;
-    size_t n = 0;
-    if (cb_user_roles_list(db, u->id, &ids, &n) == CB_OK)
-        for (size_t i = 0; i < n; i++) {
-            cb_role r;
-            const char *name = role_name(db, ids[i], &r);
-            if (name)
-                json_array_append_new(roles, json_string(name));
-            cb_role_clear(&r);
-        }
-    free(ids);
+    sqlite3_stmt *q = cb_db_custom_stmt(db, CB_Q_USER_ROLE_NAMES,
+                                        "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = "
+                                        "ur.role_id WHERE ur.user_id = ?1 ORDER BY r.name");
+    if (q) {
+        sqlite3_bind_int64(q, 1, u->id);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            json_array_append_new(roles, json_string((const char *)sqlite3_column_text(q, 0)));
+        sqlite3_reset(q);
+    }
     char created[32];
     cb_format_time(u->created_at, created);
     return json_pack("{s:I, s:s, s:o, s:b, s:s}", "id", (json_int_t)u->id, "email", u->email,

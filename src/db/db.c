@@ -59,10 +59,28 @@ void cb_db_close(cb_db *db)
         return;
     for (int i = 0; i < db->n_stmts; i++)
         sqlite3_finalize(db->stmts[i]);
+    for (int i = 0; i < CB_CUSTOM_STMTS; i++)
+        sqlite3_finalize(db->custom[i]);
     free(db->stmts);
     if (sqlite3_close(db->handle) != SQLITE_OK)
         y_log_message(Y_LOG_LEVEL_ERROR, "db: close: %s", sqlite3_errmsg(db->handle));
     free(db);
+}
+
+sqlite3_stmt *cb_db_custom_stmt(cb_db *db, enum cb_custom_slot slot, const char *sql)
+{
+    sqlite3_stmt **st = &db->custom[slot];
+    if (*st) {
+        sqlite3_reset(*st);
+        sqlite3_clear_bindings(*st);
+        return *st;
+    }
+    if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+        y_log_message(Y_LOG_LEVEL_ERROR, "db: prepare custom %d: %s", (int)slot,
+                      sqlite3_errmsg(db->handle));
+        *st = NULL;
+    }
+    return *st;
 }
 
 sqlite3_stmt *cb_db_stmt(cb_db *db, int id)

@@ -15,10 +15,13 @@
 #include <sqlite3.h>
 #include "db/model.h"
 
+#define CB_CUSTOM_STMTS 16
+
 struct cb_db {
     sqlite3 *handle;
     sqlite3_stmt **stmts;       /* cb_stmt_count slots, prepared lazily */
     int n_stmts;
+    sqlite3_stmt *custom[CB_CUSTOM_STMTS];  /* hand-written queries, see cb_db_custom_stmt */
 };
 
 /* Statement ids and their SQL, emitted by chatbot-gen (generated/models.c). */
@@ -32,6 +35,12 @@ void cb_db_close(cb_db *db);
 /* The cached statement `id`, reset and with bindings cleared, ready to bind.
    `sql` must equal cb_stmt_sql[id]. NULL on a prepare error (logged). */
 sqlite3_stmt *cb_db_stmt(cb_db *db, int id);
+
+/* A hand-written statement cached in `slot` (0 .. CB_CUSTOM_STMTS - 1;
+   each caller owns a fixed slot, listed in src/db/db.c), prepared from
+   `sql` on first use, reset and with bindings cleared. NULL on error. */
+enum cb_custom_slot { CB_Q_SESSION_IDENTITY, CB_Q_USER_ROLE_NAMES };
+sqlite3_stmt *cb_db_custom_stmt(cb_db *db, enum cb_custom_slot slot, const char *sql);
 
 /* Maps the result of sqlite3_step/exec to a cb_rc (constraint kinds apart). */
 cb_rc cb_db_rc(cb_db *db, int sqlite_rc);
