@@ -21,6 +21,8 @@ static const cb_route_desc res_auth_route_2 = {"auth_logout", CB_AUTH_USER, cb_r
 
 static const cb_route_desc res_auth_route_3 = {"auth_me", CB_AUTH_USER, cb_route_auth_me};
 
+static const cb_route_desc res_auth_route_4 = {"auth_password", CB_AUTH_USER, cb_route_auth_password};
+
 const cb_resource cb_res_auth = {
     .name = "auth",
     .path = "/api/v1/auth",
@@ -46,6 +48,8 @@ static const cb_sort_key res_tokens_sort[] = {
     {CB_API_TOKEN_CREATED_AT, true},
     {CB_API_TOKEN_ID, true},
 };
+
+static const cb_route_desc res_tokens_route_0 = {"token_create", CB_AUTH_USER, cb_route_token_create};
 
 const cb_resource cb_res_tokens = {
     .name = "tokens",
@@ -214,8 +218,10 @@ const cb_route cb_routes[] = {
     {"POST", "/api/v1/auth/login", cb_api_route, &res_auth_route_1},
     {"POST", "/api/v1/auth/logout", cb_api_route, &res_auth_route_2},
     {"GET", "/api/v1/auth/me", cb_api_route, &res_auth_route_3},
+    {"POST", "/api/v1/auth/password", cb_api_route, &res_auth_route_4},
     {"GET", "/api/v1/tokens", cb_api_list, &cb_res_tokens},
     {"DELETE", "/api/v1/tokens/:id", cb_api_delete, &cb_res_tokens},
+    {"POST", "/api/v1/tokens", cb_api_route, &res_tokens_route_0},
     {"GET", "/api/v1/conversations", cb_api_list, &cb_res_conversations},
     {"POST", "/api/v1/conversations", cb_api_create, &cb_res_conversations},
     {"GET", "/api/v1/conversations/:id", cb_api_get, &cb_res_conversations},

@@ -22,6 +22,12 @@ int cb_route_auth_logout(cb_ctx *ctx);
 /* Route: GET /api/v1/auth/me (The signed-in user and a CSRF token). */
 int cb_route_auth_me(cb_ctx *ctx);
 
+/* Route: POST /api/v1/auth/password (Change the password; every other session and token ends). */
+int cb_route_auth_password(cb_ctx *ctx);
+
+/* Route: POST /api/v1/tokens (Create a personal API token; the secret is shown once). */
+int cb_route_token_create(cb_ctx *ctx);
+
 /* Route: GET /api/v1/health (Liveness and database status). */
 int cb_route_health_get(cb_ctx *ctx);
 

@@ -5,6 +5,7 @@
  * runtime's anonymous default (src/http/auth.c).
  */
 #include "auth/session.h"
+#include "auth/tokens.h"
 #include "auth/users.h"
 #include "db/db.h"
 #include "http/auth.h"
@@ -39,6 +40,12 @@ void cb_auth_identify(cb_ctx *ctx)
 {
     ctx->user_id = 0;
     ctx->is_admin = ctx->via_token = ctx->csrf_ok = false;
+    /* A request that brings a bearer token is judged by it alone. */
+    const char *authorization = u_map_get_case(ctx->req->map_header, "Authorization");
+    if (authorization) {
+        cb_token_identify(ctx, authorization);
+        return;
+    }
     const char *cookie = u_map_get(ctx->req->map_cookie, cb_session_cookie_name());
     if (!cookie || strlen(cookie) != 43)
         return;

@@ -240,3 +240,89 @@ int cb_route_auth_me(cb_ctx *ctx)
     cb_user_clear(&u);
     return ret;
 }
+
+/* Ends every other session and every token of the user: whoever knew the
+   old password may have used it to make either. */
+static cb_rc end_other_credentials(cb_db *db, int64_t user_id, int64_t keep_session)
+{
+    sqlite3_stmt *s = cb_db_custom_stmt(db, CB_Q_END_OTHER_SESSIONS,
+                                        "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2");
+    sqlite3_stmt *t = cb_db_custom_stmt(db, CB_Q_END_TOKENS,
+                                        "DELETE FROM api_tokens WHERE user_id = ?1");
+    if (!s || !t)
+        return CB_ERROR;
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_int64(s, 2, keep_session);
+    sqlite3_bind_int64(t, 1, user_id);
+    int a = sqlite3_step(s), b = sqlite3_step(t);
+    sqlite3_reset(s);
+    sqlite3_reset(t);
+    return a == SQLITE_DONE && b == SQLITE_DONE ? CB_OK : cb_db_rc(db, a != SQLITE_DONE ? a : b);
+}
+
+static cb_rc store_new_password(cb_db *db, const cb_user *u, const char *hash, int64_t keep)
+{
+    cb_user upd;
+    cb_user_init(&upd);
+    cb_row_set_int(&cb_model_user, &upd, CB_USER_ID, u->id);
+    cb_row_set_text(&cb_model_user, &upd, CB_USER_PASSWORD_HASH, hash);
+    cb_rc rc = cb_db_begin(db);
+    if (rc == CB_OK)
+        rc = cb_user_update(db, &upd);
+    if (rc == CB_OK)
+        rc = end_other_credentials(db, u->id, keep);
+    if (rc == CB_OK)
+        rc = cb_db_commit(db);
+    if (rc != CB_OK)
+        cb_db_rollback(db);
+    cb_user_clear(&upd);
+    return rc;
+}
+
+int cb_route_auth_password(cb_ctx *ctx)
+{
+    static const char *const allowed[] = {"current_password", "new_password", NULL};
+    no_store(ctx);
+    const cb_password_policy *policy = cb_auth_policy();
+    cb_db *db = cb_ctx_db(ctx);
+    if (!policy || !db)
+        return cb_reply_problem(ctx, 503, "the server's secrets or database are unavailable", NULL);
+    json_t *body = cb_request_json_or_reply(ctx);
+    if (!body)
+        return U_CALLBACK_COMPLETE;
+    cb_errors errs = {0};
+    refuse_unknown(body, allowed, &errs);
+    size_t cur_len = 0, new_len = 0;
+    const char *cur_raw = password_field(body, "current_password", &errs, &cur_len);
+    const char *new_raw = password_field(body, "new_password", &errs, &new_len);
+    const char *problem = NULL, *ignored;
+    char *new_pw = new_raw ? cb_password_normalize(policy, new_raw, new_len, &problem) : NULL;
+    char *cur_pw = cur_raw ? cb_password_normalize(policy, cur_raw, cur_len, &ignored) : NULL;
+    if (problem)
+        cb_errors_add(&errs, "new_password", "%s (8 to 128 characters)", problem);
+    cb_user u;
+    cb_user_init(&u);
+    cb_rc rc = errs.fields ? CB_INVALID : cb_user_get(db, ctx->user_id, &u);
+    if (rc == CB_OK && !cb_password_verify(policy, u.password_hash, cur_pw ? cur_pw : "")) {
+        cb_errors_add(&errs, "current_password", "is not the current password");
+        rc = CB_INVALID;
+    }
+    if (rc == CB_OK && strcmp(cur_pw, new_pw) == 0) {
+        cb_errors_add(&errs, "new_password", "must differ from the current password");
+        rc = CB_INVALID;
+    }
+    char hash[CB_PASSWORD_HASH_MAX];
+    if (rc == CB_OK)
+        rc = cb_password_hash(policy, new_pw, hash) ? CB_ERROR : CB_OK;
+    if (rc == CB_OK) {
+        const cb_auth_state *st = ctx->auth_data;
+        rc = store_new_password(db, &u, hash, st ? st->session_id : 0);
+    }
+    int ret = rc == CB_OK ? cb_reply_empty(ctx, 204) : cb_reply_rc(ctx, rc, &errs);
+    cb_errors_clear(&errs);
+    cb_user_clear(&u);
+    free(cur_pw);
+    free(new_pw);
+    json_decref(body);
+    return ret;
+}

@@ -39,7 +39,10 @@ sqlite3_stmt *cb_db_stmt(cb_db *db, int id);
 /* A hand-written statement cached in `slot` (0 .. CB_CUSTOM_STMTS - 1;
    each caller owns a fixed slot, listed in src/db/db.c), prepared from
    `sql` on first use, reset and with bindings cleared. NULL on error. */
-enum cb_custom_slot { CB_Q_SESSION_IDENTITY, CB_Q_USER_ROLE_NAMES };
+enum cb_custom_slot {
+    CB_Q_SESSION_IDENTITY, CB_Q_USER_ROLE_NAMES, CB_Q_TOKEN_IDENTITY, CB_Q_TOKEN_TOUCH,
+    CB_Q_END_OTHER_SESSIONS, CB_Q_END_TOKENS
+};
 sqlite3_stmt *cb_db_custom_stmt(cb_db *db, enum cb_custom_slot slot, const char *sql);
 
 /* Maps the result of sqlite3_step/exec to a cb_rc (constraint kinds apart). */

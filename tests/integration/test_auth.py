@@ -184,3 +184,69 @@ def test_admin_endpoints(app):
     problem(app.get("/api/v1/admin/users"), 401)
     cookie, _ = signed_in(app, "plain@example.org")
     problem(app.get("/api/v1/admin/users", headers=with_session(cookie)), 403)
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_api_tokens_shown_once_used_as_bearer_and_revoked(app):
+    cookie, csrf = signed_in(app, "tokens@example.org")
+    r = app.post("/api/v1/tokens", {"name": "laptop", "expires_in_days": 30},
+                 headers=with_session(cookie, csrf))
+    assert r.status == 201, r
+    tok = r.json()
+    assert tok["token"].startswith("cbt_") and len(tok["token"]) == 47
+    assert set(tok) == {"id", "name", "token", "created_at", "expires_at", "last_used_at"}
+    listed = app.get("/api/v1/tokens", headers=with_session(cookie)).json()["items"]
+    assert [t["name"] for t in listed] == ["laptop"] and "token" not in listed[0]
+    # bearer requests need no CSRF token, may manage tokens, and never use the query string
+    me = app.get(f"{AUTH}/me", headers=bearer(tok["token"]))
+    assert me.status == 200 and me.json()["user"]["email"] == "tokens@example.org"
+    r = app.post("/api/v1/conversations", {"title": "by token"}, headers=bearer(tok["token"]))
+    assert r.status == 201, r
+    problem(app.get(f"/api/v1/conversations?access_token={tok['token']}"), 401)
+    problem(app.get(f"{AUTH}/me", headers=bearer(tok["token"][:-1] + "x")), 401)
+    assert app.get("/api/v1/tokens", headers=bearer(tok["token"])).json()["items"][0]["last_used_at"]
+    assert app.delete(f"/api/v1/tokens/{tok['id']}", headers=with_session(cookie, csrf)).status == 204
+    problem(app.get(f"{AUTH}/me", headers=bearer(tok["token"])), 401)
+
+
+@pytest.mark.parametrize("body,field", [({}, "name"), ({"name": ""}, "name"), ({"name": "x" * 101}, "name"),
+                                        ({"name": 5}, "name"), ({"name": "a", "expires_in_days": 0}, "expires_in_days"),
+                                        ({"name": "a", "expires_in_days": "7"}, "expires_in_days"),
+                                        ({"name": "a", "user_id": 1}, "user_id")])
+def test_token_creation_refuses_bad_fields(app, body, field):
+    cookie, csrf = signed_in(app, f"tokbad-{field}-{len(str(body))}@example.org")
+    assert field in problem(app.post("/api/v1/tokens", body, headers=with_session(cookie, csrf)), 400)["errors"]
+
+
+def test_another_users_token_is_404(app):
+    a, a_csrf = signed_in(app, "tok-a@example.org")
+    b, b_csrf = signed_in(app, "tok-b@example.org")
+    tid = app.post("/api/v1/tokens", {"name": "a's"}, headers=with_session(a, a_csrf)).json()["id"]
+    problem(app.delete(f"/api/v1/tokens/{tid}", headers=with_session(b, b_csrf)), 404)
+
+
+def test_password_change_ends_other_sessions_and_tokens(app):
+    email = "change@example.org"
+    here, csrf = signed_in(app, email)
+    elsewhere = session_cookie(login(app, email))[0]
+    token = app.post("/api/v1/tokens", {"name": "t"}, headers=with_session(here, csrf)).json()["token"]
+    url = f"{AUTH}/password"
+    doc = problem(app.post(url, {"current_password": "wrong password", "new_password": "brand new secret"},
+                           headers=with_session(here, csrf)), 400)
+    assert "current_password" in doc["errors"]
+    doc = problem(app.post(url, {"current_password": "correct horse battery",
+                                 "new_password": "correct horse battery"}, headers=with_session(here, csrf)), 400)
+    assert "new_password" in doc["errors"]
+    problem(app.post(url, {"current_password": "correct horse battery", "new_password": "short"},
+                     headers=with_session(here, csrf)), 400)
+    r = app.post(url, {"current_password": "correct horse battery", "new_password": "brand new secret"},
+                 headers=with_session(here, csrf))
+    assert r.status == 204, r
+    assert app.get(f"{AUTH}/me", headers=with_session(here)).status == 200        # this session stays
+    problem(app.get(f"{AUTH}/me", headers=with_session(elsewhere)), 401)
+    problem(app.get(f"{AUTH}/me", headers=bearer(token)), 401)
+    problem(login(app, email), 401)
+    assert login(app, email, "brand new secret").status == 200
