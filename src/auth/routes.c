@@ -7,6 +7,7 @@
  * no-store. Malformed requests are 400s with per-field errors.
  */
 #include "auth/session.h"
+#include "auth/throttle.h"
 #include "auth/users.h"
 #include "db/db.h"
 #include "db/validate.h"
@@ -103,6 +104,17 @@ static cb_rc create_user(cb_db *db, const char *email, const char *hash, cb_user
     return rc;
 }
 
+/* 429 with Retry-After in whole seconds (rounded up). */
+static int reply_throttled(cb_ctx *ctx, int64_t wait_ms, const char *what)
+{
+    char seconds[24], detail[128];
+    long long s = (wait_ms + 999) / 1000;
+    snprintf(seconds, sizeof seconds, "%lld", s);
+    snprintf(detail, sizeof detail, "too many %s; try again in %lld seconds", what, s);
+    u_map_put(ctx->resp->map_header, "Retry-After", seconds);
+    return cb_reply_problem(ctx, 429, detail, NULL);
+}
+
 int cb_route_auth_register(cb_ctx *ctx)
 {
     static const char *const allowed[] = {"email", "password", NULL};
@@ -130,13 +142,19 @@ int cb_route_auth_register(cb_ctx *ctx)
         cb_db *db = cb_ctx_db(ctx);
         cb_user u;
         cb_user_init(&u);
-        cb_rc rc = !db ? CB_BUSY : cb_password_hash(policy, pw, hash) ? CB_ERROR
-                                                                       : create_user(db, email, hash, &u);
-        if (rc == CB_CONFLICT) {
-            cb_errors_add(&errs, "email", "is already registered");
-            rc = CB_INVALID;
+        int64_t wait = db ? cb_throttle_registration(db, ctx->client_addr) : 0;
+        if (wait > 0) {
+            ret = reply_throttled(ctx, wait, "registrations from this address");
+        } else {
+            cb_rc rc = !db ? CB_BUSY
+                     : cb_password_hash(policy, pw, hash) ? CB_ERROR
+                                                          : create_user(db, email, hash, &u);
+            if (rc == CB_CONFLICT) {
+                cb_errors_add(&errs, "email", "is already registered");
+                rc = CB_INVALID;
+            }
+            ret = rc == CB_OK ? reply_user(ctx, 201, db, &u, NULL) : cb_reply_rc(ctx, rc, &errs);
         }
-        ret = rc == CB_OK ? reply_user(ctx, 201, db, &u, NULL) : cb_reply_rc(ctx, rc, &errs);
         cb_user_clear(&u);
     }
     cb_errors_clear(&errs);
@@ -147,12 +165,10 @@ int cb_route_auth_register(cb_ctx *ctx)
 }
 
 /* The account for these credentials, or false (after the same work). */
-static bool check_credentials(cb_db *db, const cb_password_policy *policy, const char *email,
+static bool check_credentials(cb_db *db, const cb_password_policy *policy, const char *key,
                               const char *pw, cb_user *u)
 {
-    char *key = cb_email_key(email);
     bool found = key && cb_user_get_by_email_key(db, key, u) == CB_OK;
-    free(key);
     bool ok = cb_password_verify(policy, found ? u->password_hash : NULL, pw);
     return ok && found && u->active;
 }
@@ -201,9 +217,16 @@ int cb_route_auth_login(cb_ctx *ctx)
         cb_user u;
         cb_user_init(&u);
         cb_auth_state fresh = {0};
-        if (!check_credentials(db, policy, email, pw ? pw : "", &u) || !pw) {
+        char *key = cb_email_key(email);
+        int64_t wait = key ? cb_throttle_wait(db, key, ctx->client_addr) : 0;
+        if (wait > 0) {
+            ret = reply_throttled(ctx, wait, "failed logins");
+        } else if (!check_credentials(db, policy, key, pw ? pw : "", &u) || !pw) {
+            if (key)
+                cb_throttle_failed(db, key, ctx->client_addr);
             ret = cb_reply_problem(ctx, 401, "invalid email or password", NULL);
         } else {
+            cb_throttle_succeeded(db, key);
             cb_session_end(ctx);            /* a new id at every login: no fixation */
             cb_rc rc = cb_session_start(ctx, u.id, json_is_true(remember), &fresh);
             if (rc == CB_OK)
@@ -212,6 +235,7 @@ int cb_route_auth_login(cb_ctx *ctx)
                               : cb_reply_rc(ctx, rc, NULL);
         }
         cb_user_clear(&u);
+        free(key);
         free(pw);
     }
     cb_errors_clear(&errs);

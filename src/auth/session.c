@@ -53,7 +53,7 @@ static pthread_once_t policy_once = PTHREAD_ONCE_INIT;
 
 static void load_policy(void)
 {
-    policy.min_chars = 8;
+    policy.min_chars = (size_t)cb_cfg->min_password_chars;
     policy_ok = cb_secret_load(cb_cfg->instance, "pepper", policy.pepper, CB_PEPPER_BYTES) == 0;
 }
 

@@ -41,7 +41,8 @@ sqlite3_stmt *cb_db_stmt(cb_db *db, int id);
    `sql` on first use, reset and with bindings cleared. NULL on error. */
 enum cb_custom_slot {
     CB_Q_SESSION_IDENTITY, CB_Q_USER_ROLE_NAMES, CB_Q_TOKEN_IDENTITY, CB_Q_TOKEN_TOUCH,
-    CB_Q_END_OTHER_SESSIONS, CB_Q_END_TOKENS
+    CB_Q_END_OTHER_SESSIONS, CB_Q_END_TOKENS, CB_Q_THROTTLE_LOCKED, CB_Q_THROTTLE_FAIL,
+    CB_Q_THROTTLE_LOCK, CB_Q_THROTTLE_RESET
 };
 sqlite3_stmt *cb_db_custom_stmt(cb_db *db, enum cb_custom_slot slot, const char *sql);
 

@@ -43,6 +43,11 @@ static const key keys[] = {
     {"llm_url", S(llm_url)},
     {"llm_api_key", S(llm_api_key)},
     {"llm_model", S(llm_model)},
+    {"login_free_failures_account", I(login_free_failures_account, 1, 100)},
+    {"login_free_failures_address", I(login_free_failures_address, 1, 10000)},
+    {"login_max_lock_s", I(login_max_lock_s, 1, 86400)},
+    {"registrations_per_hour", I(registrations_per_hour, 1, 100000)},
+    {"min_password_chars", I(min_password_chars, 8, 128)},
 };
 #undef S
 #undef I
@@ -268,6 +273,11 @@ int cb_config_load(cb_config *c, const char *instance, FILE *err)
     c->llm_url = cb_xstrdup("");
     c->llm_api_key = cb_xstrdup("");
     c->llm_model = cb_xstrdup("");
+    c->login_free_failures_account = 5;
+    c->login_free_failures_address = 20;
+    c->login_max_lock_s = 900;
+    c->registrations_per_hour = 10;
+    c->min_password_chars = 8;
     char *file = cb_xasprintf("%s/config", instance);
     int rc = load_file(c, file, false, err);
     free(file);

@@ -27,6 +27,11 @@ typedef struct cb_config {
     char *log_level;       /* error, warning, info, debug */
     char *trusted_proxies; /* comma-separated addresses */
     char *llm_url, *llm_api_key, *llm_model;
+    int login_free_failures_account;    /* failed logins per account before back-off */
+    int login_free_failures_address;    /* ... per client address */
+    int login_max_lock_s;               /* the longest back-off */
+    int registrations_per_hour;         /* per client address */
+    int min_password_chars;
 } cb_config;
 
 /* Fills defaults for `instance`, then applies the file, .env and the

@@ -35,8 +35,13 @@ def notes(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """The real application binary on its real schema."""
-    srv = Server(binary("chatbot"), tmp_path_factory.mktemp("app"))
+    """The real application binary on its real schema. Functional tests sign
+    up many accounts from 127.0.0.1, so this instance raises the per-address
+    limits; test_throttle.py checks the defaults on servers of its own."""
+    inst = tmp_path_factory.mktemp("app")
+    (inst / "config").write_text("registrations_per_hour = 100000\n"
+                                 "login_free_failures_address = 10000\n")
+    srv = Server(binary("chatbot"), inst)
     srv.start()
     yield srv
     srv.stop()
