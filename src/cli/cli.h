@@ -15,4 +15,8 @@ int cb_cmd_serve(const char *instance, int argc, char **argv);
 int cb_cmd_db(const char *instance, int argc, char **argv);
 int cb_cmd_version(void);
 
+/* Commands the application adds (e.g. `users`); weak defaults: none. */
+bool cb_app_has_command(const char *name);
+int cb_app_command(const char *instance, const char *name, int argc, char **argv);
+
 #endif

@@ -17,6 +17,8 @@ static const char usage[] =
     "usage: chatbot [--instance DIR] COMMAND\n"
     "  serve [--bind ADDR] [--port N] [--http] [--no-migrate]\n"
     "  db upgrade [N] | downgrade [N] | current | history | check\n"
+    "  users create EMAIL [--admin] [--password-stdin] | list | set-roles EMAIL ROLE... |\n"
+    "        deactivate EMAIL                (the application only)\n"
     "  version\n"
     "  help\n"
     "--instance (default ./instance, or CHATBOT_INSTANCE) holds the configuration,\n"
@@ -25,6 +27,21 @@ static const char usage[] =
 void cb_print_usage(FILE *out)
 {
     fputs(usage, out);
+}
+
+/* Programs without commands of their own (the test fixture) have none;
+   the application defines the strong versions (src/auth/cli_users.c). */
+__attribute__((weak)) bool cb_app_has_command(const char *name)
+{
+    (void)name;
+    return false;
+}
+
+__attribute__((weak)) int cb_app_command(const char *instance, const char *name, int argc,
+                                         char **argv)
+{
+    (void)instance, (void)name, (void)argc, (void)argv;
+    return 2;
 }
 
 int cb_usage_error(const char *what, const char *arg)
@@ -128,10 +145,13 @@ int main(int argc, char **argv)
     char **args = argv + 2;
     if (strcmp(cmd, "version") == 0)
         return rest ? cb_usage_error("version takes no arguments", args[0]) : cb_cmd_version();
-    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "db") != 0)
+    bool builtin = strcmp(cmd, "serve") == 0 || strcmp(cmd, "db") == 0;
+    if (!builtin && !cb_app_has_command(cmd))
         return cb_usage_error("unknown command", cmd);
     if (make_instance(instance))
         return 1;
+    if (!builtin)
+        return cb_app_command(instance, cmd, rest, args);
     return strcmp(cmd, "serve") == 0 ? cb_cmd_serve(instance, rest, args)
                                      : cb_cmd_db(instance, rest, args);
 }
