@@ -142,6 +142,8 @@ static const cb_sort_key res_admin_users_sort[] = {
     {CB_USER_ID, false},
 };
 
+static const cb_route_desc res_admin_users_route_0 = {"admin_user_update", CB_AUTH_ADMIN, cb_route_admin_user_update};
+
 const cb_resource cb_res_admin_users = {
     .name = "admin_users",
     .path = "/api/v1/admin/users",
@@ -230,6 +232,7 @@ const cb_route cb_routes[] = {
     {"GET", "/api/v1/conversations/:conversation_id/messages", cb_api_list, &cb_res_messages},
     {"GET", "/api/v1/admin/users", cb_api_list, &cb_res_admin_users},
     {"GET", "/api/v1/admin/users/:id", cb_api_get, &cb_res_admin_users},
+    {"PATCH", "/api/v1/admin/users/:id", cb_api_route, &res_admin_users_route_0},
     {"GET", "/api/v1/admin/documents", cb_api_list, &cb_res_admin_documents},
     {"GET", "/api/v1/admin/documents/:id", cb_api_get, &cb_res_admin_documents},
     {"DELETE", "/api/v1/admin/documents/:id", cb_api_delete, &cb_res_admin_documents},

@@ -28,6 +28,9 @@ int cb_route_auth_password(cb_ctx *ctx);
 /* Route: POST /api/v1/tokens (Create a personal API token; the secret is shown once). */
 int cb_route_token_create(cb_ctx *ctx);
 
+/* Route: PATCH /api/v1/admin/users/:id (Activate or deactivate an account, or set its roles). */
+int cb_route_admin_user_update(cb_ctx *ctx);
+
 /* Route: GET /api/v1/health (Liveness and database status). */
 int cb_route_health_get(cb_ctx *ctx);
 
