@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/crypto.h"
 #include "auth/password.h"
 #include "http/api.h"
 
@@ -18,11 +19,6 @@
 #define CB_REMEMBER_IDLE_MS (7LL * 86400 * 1000)
 #define CB_REMEMBER_ABSOLUTE_MS (30LL * 86400 * 1000)
 
-/* 32 random bytes as base64url without padding (43 characters + NUL). */
-int cb_random_token(char out[44]);
-/* Lower-case hex SHA-256 of s (64 characters + NUL). */
-void cb_sha256_hex(const char *s, char out[65]);
-bool cb_equal_constant_time(const char *a, const char *b);
 
 /* The password policy with the instance's pepper, loaded once. NULL when
    the secret cannot be read or made (logged). */

@@ -250,3 +250,30 @@ def test_password_change_ends_other_sessions_and_tokens(app):
     problem(app.get(f"{AUTH}/me", headers=bearer(token)), 401)
     problem(login(app, email), 401)
     assert login(app, email, "brand new secret").status == 200
+
+
+@pytest.mark.parametrize("path,raw", [
+    (f"{AUTH}/login", b'{"email":"a@b.co","password":"\xff\xfe12345678"}'),
+    (f"{AUTH}/login", b'{"email":"a\\u0000@b.co","password":"12345678"}'),
+    (f"{AUTH}/login", b'{"email":["a@b.co"],"password":"12345678"}'),
+    (f"{AUTH}/login", b'{"email":"a@b.co","password":12345678}'),
+    (f"{AUTH}/login", b'{"email":"a@b.co","password":"12345678","remember":"yes"}'),
+    (f"{AUTH}/login", b'{"email":"a@b.co","password":"12345678","admin":true}'),
+    (f"{AUTH}/login", b'[]'),
+    (f"{AUTH}/register", b'{"email":"a@b.co","password":"12345678","email":"c@d.co"}'),
+])
+def test_login_and_register_hostile_bodies_are_400(app, path, raw):
+    problem(app.request("POST", path, raw=raw, headers={"Content-Type": "application/json"}), 400)
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"current_password": "correct horse battery", "new_password": "new\u0000password"}, "new_password"),
+    ({"current_password": "correct horse battery", "new_password": 12345678}, "new_password"),
+    ({"new_password": "brand new secret"}, "current_password"),
+    ({"current_password": "correct horse battery", "new_password": "brand new secret", "user_id": 1}, "user_id"),
+])
+def test_password_change_hostile_bodies_are_400(app, body, field):
+    cookie, csrf = signed_in(app, f"pwbad-{field}-{len(str(body))}@example.org")
+    doc = problem(app.post(f"{AUTH}/password", body, headers=with_session(cookie, csrf)), 400)
+    assert field in doc["errors"]
+    assert login(app, f"pwbad-{field}-{len(str(body))}@example.org").status == 200   # unchanged
