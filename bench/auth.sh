@@ -25,9 +25,15 @@ for path in ("/api/v1/auth/register", "/api/v1/auth/login"):
     c.request("POST", path, body=body, headers={"Content-Type": "application/json"})
     r = c.getresponse(); r.read()
 cookie = r.getheader("Set-Cookie").split(";")[0]
-print(cookie)
+c.request("GET", "/api/v1/auth/me", headers={"Cookie": cookie})
+r = c.getresponse(); me = json.loads(r.read())
+c.request("POST", "/api/v1/tokens", body=json.dumps({"name": "bench"}),
+          headers={"Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": me["csrf_token"]})
+r = c.getresponse(); token = json.loads(r.read())["token"]
+print(cookie, token)
 PY
 )
+read -r cookie token <<<"$cookie"
 cell() {
   local out
   out=$(wrk -t2 -c"$conns" -d"${dur}s" --latency "$@" 2>&1)
@@ -37,3 +43,4 @@ echo "| endpoint | connections | req/s | p50 | p99 | non-2xx |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 echo "| GET /api/v1/health | $conns | $(cell https://127.0.0.1:$port/api/v1/health) |"
 echo "| GET /api/v1/auth/me (cookie session) | $conns | $(cell -H "Cookie: $cookie" https://127.0.0.1:$port/api/v1/auth/me) |"
+echo "| GET /api/v1/auth/me (bearer token) | $conns | $(cell -H "Authorization: Bearer $token" https://127.0.0.1:$port/api/v1/auth/me) |"
