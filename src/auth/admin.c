@@ -49,28 +49,17 @@ static void parse_change(const json_t *body, change *c, cb_errors *errs)
     }
 }
 
-static int step1(cb_db *db, const char *sql, int64_t id)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->handle, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static cb_rc apply(cb_db *db, int64_t id, const change *c)
 {
     cb_rc rc = cb_db_begin(db);
     if (rc == CB_OK && c->active == 0 &&
-        (step1(db, "UPDATE users SET active = 0 WHERE id = ?1", id) ||
-         step1(db, "DELETE FROM sessions WHERE user_id = ?1", id) ||
-         step1(db, "DELETE FROM api_tokens WHERE user_id = ?1", id)))
+        (cb_db_exec_id(db, "UPDATE users SET active = 0 WHERE id = ?1", id) ||
+         cb_db_exec_id(db, "DELETE FROM sessions WHERE user_id = ?1", id) ||
+         cb_db_exec_id(db, "DELETE FROM api_tokens WHERE user_id = ?1", id)))
         rc = CB_ERROR;
-    if (rc == CB_OK && c->active == 1 && step1(db, "UPDATE users SET active = 1 WHERE id = ?1", id))
+    if (rc == CB_OK && c->active == 1 && cb_db_exec_id(db, "UPDATE users SET active = 1 WHERE id = ?1", id))
         rc = CB_ERROR;
-    if (rc == CB_OK && c->set_roles && step1(db, "DELETE FROM user_roles WHERE user_id = ?1", id))
+    if (rc == CB_OK && c->set_roles && cb_db_exec_id(db, "DELETE FROM user_roles WHERE user_id = ?1", id))
         rc = CB_ERROR;
     if (rc == CB_OK && c->set_roles && c->admin)
         rc = cb_user_add_role(db, id, "admin");

@@ -61,17 +61,6 @@ static cb_rc find_user(cb_db *db, const char *email, cb_user *u)
     return rc;
 }
 
-static int exec1(cb_db *db, const char *sql, int64_t id)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->handle, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static int create(cb_db *db, int argc, char **argv)
 {
     const char *email = NULL;
@@ -157,7 +146,7 @@ static int set_roles(cb_db *db, int argc, char **argv)
     cb_rc rc = find_user(db, argv[0], &u);
     if (rc == CB_OK)
         rc = cb_db_begin(db);
-    if (rc == CB_OK && exec1(db, "DELETE FROM user_roles WHERE user_id = ?1", u.id))
+    if (rc == CB_OK && cb_db_exec_id(db, "DELETE FROM user_roles WHERE user_id = ?1", u.id))
         rc = CB_ERROR;
     for (int i = 1; rc == CB_OK && i < argc; i++)
         rc = cb_user_add_role(db, u.id, argv[i]);
@@ -179,9 +168,9 @@ static int deactivate(cb_db *db, int argc, char **argv)
     if (rc == CB_OK)
         rc = cb_db_begin(db);
     /* Deactivation is immediate: the account's sessions and tokens go too. */
-    if (rc == CB_OK && (exec1(db, "UPDATE users SET active = 0 WHERE id = ?1", u.id) ||
-                        exec1(db, "DELETE FROM sessions WHERE user_id = ?1", u.id) ||
-                        exec1(db, "DELETE FROM api_tokens WHERE user_id = ?1", u.id)))
+    if (rc == CB_OK && (cb_db_exec_id(db, "UPDATE users SET active = 0 WHERE id = ?1", u.id) ||
+                        cb_db_exec_id(db, "DELETE FROM sessions WHERE user_id = ?1", u.id) ||
+                        cb_db_exec_id(db, "DELETE FROM api_tokens WHERE user_id = ?1", u.id)))
         rc = CB_ERROR;
     rc = rc == CB_OK ? cb_db_commit(db) : (cb_db_rollback(db), rc);
     if (rc == CB_OK)

@@ -115,16 +115,28 @@ static int reply_throttled(cb_ctx *ctx, int64_t wait_ms, const char *what)
     return cb_reply_problem(ctx, 429, detail, NULL);
 }
 
+/* The common start of the auth handlers: no-store, the password policy
+   (503 without the pepper), the JSON body. NULL after replying. */
+static json_t *auth_body_or_reply(cb_ctx *ctx, const cb_password_policy **policy, int *ret)
+{
+    no_store(ctx);
+    *ret = U_CALLBACK_COMPLETE;
+    *policy = cb_auth_policy();
+    if (!*policy) {
+        *ret = cb_reply_problem(ctx, 503, "the server's secrets are unavailable", NULL);
+        return NULL;
+    }
+    return cb_request_json_or_reply(ctx);
+}
+
 int cb_route_auth_register(cb_ctx *ctx)
 {
     static const char *const allowed[] = {"email", "password", NULL};
-    no_store(ctx);
-    const cb_password_policy *policy = cb_auth_policy();
-    if (!policy)
-        return cb_reply_problem(ctx, 503, "the server's secrets are unavailable", NULL);
-    json_t *body = cb_request_json_or_reply(ctx);
+    const cb_password_policy *policy;
+    int ret;
+    json_t *body = auth_body_or_reply(ctx, &policy, &ret);
     if (!body)
-        return U_CALLBACK_COMPLETE;
+        return ret;
     cb_errors errs = {0};
     refuse_unknown(body, allowed, &errs);
     char *email = email_field(body, &errs);
@@ -134,7 +146,6 @@ int cb_route_auth_register(cb_ctx *ctx)
     char *pw = raw ? cb_password_normalize(policy, raw, len, &problem) : NULL;
     if (problem)
         cb_errors_add(&errs, "password", "%s (8 to 128 characters)", problem);
-    int ret;
     if (errs.fields) {
         ret = cb_reply_rc(ctx, CB_INVALID, &errs);
     } else {
@@ -189,13 +200,11 @@ static void record_login(cb_ctx *ctx, cb_db *db, const cb_user *u)
 int cb_route_auth_login(cb_ctx *ctx)
 {
     static const char *const allowed[] = {"email", "password", "remember", NULL};
-    no_store(ctx);
-    const cb_password_policy *policy = cb_auth_policy();
-    if (!policy)
-        return cb_reply_problem(ctx, 503, "the server's secrets are unavailable", NULL);
-    json_t *body = cb_request_json_or_reply(ctx);
+    const cb_password_policy *policy;
+    int ret;
+    json_t *body = auth_body_or_reply(ctx, &policy, &ret);
     if (!body)
-        return U_CALLBACK_COMPLETE;
+        return ret;
     cb_errors errs = {0};
     refuse_unknown(body, allowed, &errs);
     char *email = email_field(body, &errs);
@@ -204,7 +213,6 @@ int cb_route_auth_login(cb_ctx *ctx)
     json_t *remember = json_object_get(body, "remember");
     if (remember && !json_is_boolean(remember))
         cb_errors_add(&errs, "remember", "must be true or false");
-    int ret;
     cb_db *db = errs.fields ? NULL : cb_ctx_db(ctx);
     if (errs.fields) {
         ret = cb_reply_rc(ctx, CB_INVALID, &errs);

@@ -83,6 +83,21 @@ sqlite3_stmt *cb_db_custom_stmt(cb_db *db, enum cb_custom_slot slot, const char 
     return *st;
 }
 
+int cb_db_exec_id(cb_db *db, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->handle, sql, -1, &st, NULL) != SQLITE_OK) {
+        y_log_message(Y_LOG_LEVEL_ERROR, "db: prepare: %s", sqlite3_errmsg(db->handle));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc)
+        y_log_message(Y_LOG_LEVEL_ERROR, "db: %s", sqlite3_errmsg(db->handle));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 sqlite3_stmt *cb_db_stmt(cb_db *db, int id)
 {
     if (id < 0 || id >= db->n_stmts) {

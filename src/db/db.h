@@ -46,6 +46,10 @@ enum cb_custom_slot {
 };
 sqlite3_stmt *cb_db_custom_stmt(cb_db *db, enum cb_custom_slot slot, const char *sql);
 
+/* Runs a one-off statement whose only parameter ?1 is an id (admin
+   actions, not hot paths: prepared each time). 0, or -1 (logged). */
+int cb_db_exec_id(cb_db *db, const char *sql, int64_t id);
+
 /* Maps the result of sqlite3_step/exec to a cb_rc (constraint kinds apart). */
 cb_rc cb_db_rc(cb_db *db, int sqlite_rc);
 
