@@ -19,8 +19,12 @@
 static int read_exact(const char *path, unsigned char *out, size_t len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 1 : -1;
+    if (fd < 0 && errno == ENOENT)
+        return 1;
+    if (fd < 0) {
+        fprintf(stderr, "chatbot: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
     unsigned char extra;
     ssize_t n = read(fd, out, len);
     ssize_t more = read(fd, &extra, 1);
@@ -67,8 +71,6 @@ int cb_secret_load(const char *instance, const char *name, unsigned char *out, s
         /* Another process may have won the race to create it: use theirs. */
         if (rc != 0 && errno == EEXIST)
             rc = read_exact(path, out, len);
-    } else if (rc < 0 && errno != 0 && errno != ENOENT) {
-        fprintf(stderr, "chatbot: cannot read %s: %s\n", path, strerror(errno));
     }
     free(dir);
     free(path);

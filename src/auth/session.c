@@ -4,6 +4,7 @@
  */
 #include "auth/session.h"
 #include "auth/secret.h"
+#include "cli/cli.h"
 #include "db/db.h"
 #include "models.h"
 #include "server/config.h"
@@ -28,6 +29,13 @@ const cb_password_policy *cb_auth_policy(void)
 {
     pthread_once(&policy_once, load_policy);
     return policy_ok ? &policy : NULL;
+}
+
+/* Secrets are made on the first start, not on the first login, so a fresh
+   instance is complete (and a damaged pepper stops the server at once). */
+int cb_app_start(void)
+{
+    return cb_auth_policy() ? 0 : -1;
 }
 
 const char *cb_session_cookie_name(void)

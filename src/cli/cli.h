@@ -18,5 +18,7 @@ int cb_cmd_version(void);
 /* Commands the application adds (e.g. `users`); weak defaults: none. */
 bool cb_app_has_command(const char *name);
 int cb_app_command(const char *instance, const char *name, int argc, char **argv);
+/* Called by `serve` once configured, before listening (weak default: 0). */
+int cb_app_start(void);
 
 #endif

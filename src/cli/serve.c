@@ -72,6 +72,13 @@ static int prepare_database(const cb_config *cfg, bool no_migrate)
     return rc;
 }
 
+/* What the application prepares before serving (its secrets); programs
+   without any (the test fixture) keep this weak default. 0 or -1. */
+__attribute__((weak)) int cb_app_start(void)
+{
+    return 0;
+}
+
 int cb_cmd_serve(const char *instance, int argc, char **argv)
 {
     cb_config cfg;
@@ -88,6 +95,8 @@ int cb_cmd_serve(const char *instance, int argc, char **argv)
     cb_cfg = &cfg;
     y_init_logs("chatbot", Y_LOG_MODE_CONSOLE, log_level(cfg.log_level), NULL, "chatbot starting");
     rc = prepare_database(&cfg, no_migrate);
+    if (rc == 0 && cb_app_start() != 0)
+        rc = 1;
     if (rc == 0 && cb_pool_init(cfg.database, cfg.db_pool_size) != 0) {
         fprintf(stderr, "chatbot: cannot open %s\n", cfg.database);
         rc = 1;

@@ -277,3 +277,17 @@ def test_password_change_hostile_bodies_are_400(app, body, field):
     doc = problem(app.post(f"{AUTH}/password", body, headers=with_session(cookie, csrf)), 400)
     assert field in doc["errors"]
     assert login(app, f"pwbad-{field}-{len(str(body))}@example.org").status == 200   # unchanged
+
+
+def test_the_pepper_is_made_on_first_start_and_guarded(make_server, tmp_path):
+    import stat
+    inst = tmp_path / "pepper"
+    srv = make_server("chatbot", instance=inst).start()
+    pepper = inst / "secrets" / "pepper"
+    assert pepper.stat().st_size == 32 and stat.S_IMODE(pepper.stat().st_mode) == 0o600
+    assert srv.stop() == 0
+    pepper.write_bytes(b"short")                    # damaged: refuse to start, never replace it
+    from conftest import binary
+    from server import run_cli
+    r = run_cli(binary("chatbot"), inst, "serve", "--port", "1")
+    assert r.returncode == 1 and "pepper" in r.stderr and pepper.read_bytes() == b"short"
