@@ -23,7 +23,7 @@
 static const char identity_sql[] =
     "SELECT s.id, s.csrf_token, s.remember, s.last_seen_at, s.expires_at, u.id, u.active,"
     " EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"
-    "         WHERE ur.user_id = u.id AND r.name = 'admin')"
+    "         WHERE ur.user_id = u.id AND r.name = 'admin'), u.email, u.created_at"
     " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1";
 
 static void touch(cb_db *db, int64_t session_id, int64_t now)
@@ -66,12 +66,10 @@ void cb_auth_identify(cb_ctx *ctx)
     int64_t idle = remember ? CB_REMEMBER_IDLE_MS : CB_SESSION_IDLE_MS;
     bool alive = now < expires && now - last_seen < idle;
     if (alive && sqlite3_column_int(q, 6)) {
-        cb_auth_state *st = calloc(1, sizeof *st);
-        if (!st)
-            abort();
+        cb_auth_state *st = cb_auth_state_new(ctx, (const char *)sqlite3_column_text(q, 8),
+                                              sqlite3_column_int64(q, 9));
         st->session_id = session_id;
         snprintf(st->csrf_token, sizeof st->csrf_token, "%s", sqlite3_column_text(q, 1));
-        ctx->auth_data = st;
         ctx->user_id = sqlite3_column_int64(q, 5);
         ctx->is_admin = sqlite3_column_int(q, 7);
         const char *header = u_map_get_case(ctx->req->map_header, "X-CSRF-Token");
@@ -84,8 +82,24 @@ void cb_auth_identify(cb_ctx *ctx)
         touch(db, session_id, now);
 }
 
+cb_auth_state *cb_auth_state_new(cb_ctx *ctx, const char *email, int64_t created_at)
+{
+    cb_auth_state *st = calloc(1, sizeof *st);
+    char *copy = strdup(email ? email : "");
+    if (!st || !copy)
+        abort();
+    st->email = copy;
+    st->created_at = created_at;
+    cb_auth_release(ctx);
+    ctx->auth_data = st;
+    return st;
+}
+
 void cb_auth_release(cb_ctx *ctx)
 {
-    free(ctx->auth_data);
+    cb_auth_state *st = ctx->auth_data;
+    if (st)
+        free(st->email);
+    free(st);
     ctx->auth_data = NULL;
 }

@@ -26,9 +26,14 @@ const cb_password_policy *cb_auth_policy(void);
 
 /* What identify() attaches to ctx->auth_data. */
 typedef struct cb_auth_state {
-    int64_t session_id;
-    char csrf_token[44];
+    int64_t session_id;         /* 0 when authenticated by a bearer token */
+    char csrf_token[44];        /* "" for bearer tokens */
+    char *email;                /* the account's, as identify read it (malloc'd) */
+    int64_t created_at;
 } cb_auth_state;
+
+/* Attaches a new state to ctx (freed by cb_auth_release). */
+cb_auth_state *cb_auth_state_new(cb_ctx *ctx, const char *email, int64_t created_at);
 
 /* Starts a session for user_id: inserts it, sets the cookie on the
    response and fills state. CB_OK or a database error. */

@@ -27,9 +27,7 @@ char *cb_email_key(const char *email)
 json_t *cb_user_public_json(cb_db *db, const cb_user *u)
 {
     json_t *roles = json_array();
-    sqlite3_stmt *q = cb_db_custom_stmt(db, CB_Q_USER_ROLE_NAMES,
-                                        "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = "
-                                        "ur.role_id WHERE ur.user_id = ?1 ORDER BY r.name");
+    sqlite3_stmt *q = cb_db_custom_stmt(db, CB_Q_USER_ROLE_NAMES, CB_SQL_USER_ROLE_NAMES);
     if (q) {
         sqlite3_bind_int64(q, 1, u->id);
         while (sqlite3_step(q) == SQLITE_ROW)

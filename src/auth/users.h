@@ -11,6 +11,11 @@
 #include "http/api.h"
 #include "models.h"
 
+/* The names of a user's roles, sorted: ?1 = user id. */
+#define CB_SQL_USER_ROLE_NAMES                                                                    \
+    "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ?1 " \
+    "ORDER BY r.name"
+
 /* {id, email, roles, active, created_at}: a new reference. */
 json_t *cb_user_public_json(cb_db *db, const cb_user *u);
 bool cb_user_has_role(cb_db *db, int64_t user_id, const char *role);

@@ -137,7 +137,9 @@ def test_me_logout_and_replay(app):
     cookie, csrf = signed_in(app, "me@example.org")
     r = app.get(f"{AUTH}/me", headers=with_session(cookie))
     assert r.status == 200 and r.json()["user"]["email"] == "me@example.org"
-    assert r.json()["csrf_token"] == csrf
+    assert r.json()["csrf_token"] == csrf and r.header("cache-control") == "no-store"
+    again = login(app, "me@example.org").json()["user"]
+    assert r.json()["user"] == again                 # /me and login show the same user
     problem(app.post(f"{AUTH}/logout", headers=with_session(cookie)), 403)     # no CSRF token
     r = app.post(f"{AUTH}/logout", headers=with_session(cookie, csrf))
     assert r.status == 204 and r.header("clear-site-data") == '"cookies"'
