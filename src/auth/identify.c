@@ -22,8 +22,7 @@
    request that carries a cookie. */
 static const char identity_sql[] =
     "SELECT s.id, s.csrf_token, s.remember, s.last_seen_at, s.expires_at, u.id, u.active,"
-    " EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"
-    "         WHERE ur.user_id = u.id AND r.name = 'admin'), u.email, u.created_at"
+    CB_SQL_IDENTITY_COLUMNS
     " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1";
 
 static void touch(cb_db *db, int64_t session_id, int64_t now)
@@ -67,6 +66,7 @@ void cb_auth_identify(cb_ctx *ctx)
     bool alive = now < expires && now - last_seen < idle;
     if (alive && sqlite3_column_int(q, 6)) {
         cb_auth_state *st = cb_auth_state_new(ctx, (const char *)sqlite3_column_text(q, 8),
+                                              (const char *)sqlite3_column_text(q, 10),
                                               sqlite3_column_int64(q, 9));
         st->session_id = session_id;
         snprintf(st->csrf_token, sizeof st->csrf_token, "%s", sqlite3_column_text(q, 1));
@@ -82,13 +82,15 @@ void cb_auth_identify(cb_ctx *ctx)
         touch(db, session_id, now);
 }
 
-cb_auth_state *cb_auth_state_new(cb_ctx *ctx, const char *email, int64_t created_at)
+cb_auth_state *cb_auth_state_new(cb_ctx *ctx, const char *email, const char *roles,
+                                 int64_t created_at)
 {
     cb_auth_state *st = calloc(1, sizeof *st);
-    char *copy = strdup(email ? email : "");
-    if (!st || !copy)
+    char *copy = strdup(email ? email : ""), *role_copy = strdup(roles ? roles : "");
+    if (!st || !copy || !role_copy)
         abort();
     st->email = copy;
+    st->roles = role_copy;
     st->created_at = created_at;
     cb_auth_release(ctx);
     ctx->auth_data = st;
@@ -98,8 +100,10 @@ cb_auth_state *cb_auth_state_new(cb_ctx *ctx, const char *email, int64_t created
 void cb_auth_release(cb_ctx *ctx)
 {
     cb_auth_state *st = ctx->auth_data;
-    if (st)
+    if (st) {
         free(st->email);
+        free(st->roles);
+    }
     free(st);
     ctx->auth_data = NULL;
 }

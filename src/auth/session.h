@@ -29,11 +29,21 @@ typedef struct cb_auth_state {
     int64_t session_id;         /* 0 when authenticated by a bearer token */
     char csrf_token[44];        /* "" for bearer tokens */
     char *email;                /* the account's, as identify read it (malloc'd) */
+    char *roles;                /* its role names, sorted, comma-separated (malloc'd) */
     int64_t created_at;
 } cb_auth_state;
 
 /* Attaches a new state to ctx (freed by cb_auth_release). */
-cb_auth_state *cb_auth_state_new(cb_ctx *ctx, const char *email, int64_t created_at);
+cb_auth_state *cb_auth_state_new(cb_ctx *ctx, const char *email, const char *roles,
+                                 int64_t created_at);
+
+/* The columns identify's statements end with: admin?, email, created_at,
+   role names. `u` is the users table's alias. */
+#define CB_SQL_IDENTITY_COLUMNS                                                                   \
+    " EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"                      \
+    "         WHERE ur.user_id = u.id AND r.name = 'admin'), u.email, u.created_at,"              \
+    " (SELECT group_concat(name, ',') FROM (SELECT r.name FROM user_roles ur JOIN roles r"        \
+    "   ON r.id = ur.role_id WHERE ur.user_id = u.id ORDER BY r.name))"
 
 /* Starts a session for user_id: inserts it, sets the cookie on the
    response and fills state. CB_OK or a database error. */

@@ -21,9 +21,7 @@
 #define MAX_DAYS 3650
 
 static const char identity_sql[] =
-    "SELECT t.id, t.expires_at, t.last_used_at, u.id, u.active,"
-    " EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id"
-    "         WHERE ur.user_id = u.id AND r.name = 'admin'), u.email, u.created_at"
+    "SELECT t.id, t.expires_at, t.last_used_at, u.id, u.active," CB_SQL_IDENTITY_COLUMNS
     " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1";
 
 bool cb_token_identify(cb_ctx *ctx, const char *authorization)
@@ -53,7 +51,7 @@ bool cb_token_identify(cb_ctx *ctx, const char *authorization)
             ctx->is_admin = sqlite3_column_int(q, 5);
             ctx->via_token = true;
             cb_auth_state_new(ctx, (const char *)sqlite3_column_text(q, 6),
-                              sqlite3_column_int64(q, 7));
+                              (const char *)sqlite3_column_text(q, 8), sqlite3_column_int64(q, 7));
         }
     }
     sqlite3_reset(q);

@@ -53,18 +53,25 @@ static int check(cb_db *db, const cb_migration_list *h)
     return 1;
 }
 
-static int run(cb_db *db, const char *sub, int argc, char **argv)
+/* Checks the arguments of `db sub` before anything is opened (a usage
+   error must not create a database file). 0, or 2 after the usage error. */
+static int parse_args(const char *sub, int argc, char **argv, int *target)
 {
-    cb_migration_list h = cb_migrations_embedded();
     bool takes_version = strcmp(sub, "upgrade") == 0 || strcmp(sub, "downgrade") == 0;
     if (argc > (takes_version ? 1 : 0)) {
         char what[64];
         snprintf(what, sizeof what, "too many arguments for db %s", sub);
         return cb_usage_error(what, argv[takes_version ? 1 : 0]);
     }
-    int target = -1;
-    if (argc == 1 && !cb_parse_count(argv[0], &target))
+    *target = -1;
+    if (argc == 1 && !cb_parse_count(argv[0], target))
         return cb_usage_error("the version must be a non-negative integer", argv[0]);
+    return 0;
+}
+
+static int run(cb_db *db, const char *sub, int target)
+{
+    cb_migration_list h = cb_migrations_embedded();
     if (strcmp(sub, "current") == 0) {
         const char *name;
         int v = name_of(&h, cb_migrate_current(db), &name);
@@ -94,6 +101,9 @@ int cb_cmd_db(const char *instance, int argc, char **argv)
         known |= strcmp(argv[0], subs[i]) == 0;
     if (!known)
         return cb_usage_error("unknown db subcommand", argv[0]);
+    int target;
+    if (parse_args(argv[0], argc - 1, argv + 1, &target))
+        return 2;
     cb_config cfg;
     if (cb_config_load(&cfg, instance, stderr)) {
         cb_config_free(&cfg);
@@ -102,7 +112,7 @@ int cb_cmd_db(const char *instance, int argc, char **argv)
     /* The database layer reports its failures through yder: show them. */
     y_init_logs("chatbot", Y_LOG_MODE_CONSOLE, Y_LOG_LEVEL_WARNING, NULL, "chatbot db");
     cb_db *db = cb_db_open(cfg.database);
-    int rc = db ? run(db, argv[0], argc - 1, argv + 1) : 1;
+    int rc = db ? run(db, argv[0], target) : 1;
     if (db)
         cb_db_close(db);
     y_close_logs();
