@@ -7,6 +7,7 @@
  * validation (lengths, ranges, enums, JSON) so that no code path, hand-
  * written or not, can store what the API would refuse.
  */
+#include "arena.h"
 #include "emit.h"
 #include "names.h"
 #include "sqlddl.h"
@@ -57,9 +58,26 @@ static void put_default(gen_buf *b, const gen_field *f)
     }
 }
 
+static bool has_check(const gen_field *f)
+{
+    switch (f->type) {
+    case GT_INT:
+        return f->has_min || f->has_max;
+    case GT_BOOL: case GT_TEXT: case GT_EMAIL: case GT_ENUM: case GT_JSON:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One CHECK per column, named after it, so that SQLite's "CHECK constraint
+   failed: <name>" says which field was refused. */
 static void put_checks(gen_buf *b, const gen_field *f)
 {
     const char *c = f->name;
+    if (!has_check(f))
+        return;
+    gen_buf_printf(b, " CONSTRAINT %s", c);
     switch (f->type) {
     case GT_INT:
         if (f->has_min && f->has_max)
@@ -231,7 +249,8 @@ static void put_join_table(gen_buf *b, const gen_model *m, const gen_field *f)
 size_t gen_sql_model_order(const gen_schema *s, const gen_model **out)
 {
     size_t n = 0;
-    bool *done = calloc(s->n_models ? s->n_models : 1, sizeof *done);
+    size_t size = s->n_models ? s->n_models : 1;
+    bool *done = memset(gen_xmalloc(size * sizeof *done), 0, size * sizeof *done);
     bool progress = true;
     while (n < s->n_models && progress) {
         progress = false;
@@ -262,7 +281,7 @@ size_t gen_sql_model_order(const gen_schema *s, const gen_model **out)
 
 void gen_sql_ddl(const gen_schema *s, gen_buf *out)
 {
-    const gen_model **order = calloc(s->n_models ? s->n_models : 1, sizeof *order);
+    const gen_model **order = gen_xmalloc((s->n_models ? s->n_models : 1) * sizeof *order);
     size_t n = gen_sql_model_order(s, order);
     for (size_t i = 0; i < n; i++) {
         gen_sql_table(out, order[i], NULL, UINT64_MAX);

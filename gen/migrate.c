@@ -62,7 +62,9 @@ static int parse_file_name(const char *name, char **slug)
     for (size_t i = 5; i < n - 4; i++)
         if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '_'))
             return 0;
-    *slug = strndup(name + 5, n - 9);
+    *slug = gen_xmalloc(n - 8);
+    memcpy(*slug, name + 5, n - 9);
+    (*slug)[n - 9] = '\0';
     return atoi(name);
 }
 
@@ -99,8 +101,8 @@ static int split_sections(const char *path, char *text, gen_mig *m, FILE *diag)
                 up ? "-- +down" : "-- +up");
         return 1;
     }
-    m->up = strdup(up);
-    m->down = strdup(down);
+    m->up = gen_xstrdup(up);
+    m->down = gen_xstrdup(down);
     return 0;
 }
 
@@ -182,14 +184,20 @@ typedef struct state {
     size_t n;
 } state;
 
-/* SQL with whitespace, identifier quotes and a trailing ';' removed: ALTER
-   TABLE rewrites the stored text, the meaning stays. */
+/* SQL with whitespace, identifier quotes and ';' removed outside string
+   literals: ALTER TABLE rewrites the stored text, the meaning stays, and a
+   default("a b") must still differ from default("ab"). */
 static char *normalize(const char *sql)
 {
     char *out = gen_xmalloc(strlen(sql) + 1), *o = out;
-    for (const char *p = sql; *p; p++)
-        if (!isspace((unsigned char)*p) && *p != '"' && *p != ';')
+    bool literal = false;
+    for (const char *p = sql; *p; p++) {
+        if (*p == '\'')
+            literal = !literal;         /* '' inside a literal toggles twice */
+        if (literal || *p == '\'' ||
+            (!isspace((unsigned char)*p) && *p != '"' && *p != ';'))
             *o++ = *p;
+    }
     *o = '\0';
     return out;
 }
@@ -540,16 +548,19 @@ static void emit_diff(differ *d, const state *from, const state *to)
     size_t *from_cols = gen_xmalloc((to->n ? to->n : 1) * sizeof *from_cols);
     for (size_t i = 0; i < to->n; i++)
         status[i] = to->v[i].kind == 't' ? table_status(d, from, &to->v[i], &from_cols[i]) : T_SAME;
-    /* Drop what goes away or changes, children before tables. */
+    /* Drop what goes away or changes: triggers (which name FTS tables) and
+       indexes first, then FTS tables. A dropped or rebuilt table takes its
+       own triggers and indexes with it. */
     for (size_t i = 0; i < from->n; i++) {
         const obj *o = &from->v[i];
         int ts = status_of(from, to, status, o->table);
         if ((o->kind == 'r' || o->kind == 'i') && ts != T_DROPPED && ts != T_REBUILD &&
             changed(to, o))
             gen_buf_printf(d->out, "DROP %s %s;\n", o->kind == 'r' ? "TRIGGER" : "INDEX", o->name);
-        else if (o->kind == 'v' && changed(to, o))
-            gen_buf_printf(d->out, "DROP TABLE %s;\n", o->name);
     }
+    for (size_t i = 0; i < from->n; i++)
+        if (from->v[i].kind == 'v' && changed(to, &from->v[i]))
+            gen_buf_printf(d->out, "DROP TABLE %s;\n", from->v[i].name);
     /* Dependants were created after what they reference: drop them first. */
     for (size_t i = from->n; i-- > 0;)
         if (from->v[i].kind == 't' && !find(to, from->v[i].name)) {
@@ -731,16 +742,21 @@ static int verify(const gen_schema *s, const gen_mig_set *set, const char *up, c
     return bad;
 }
 
-static void slugify(const char *message, char *slug, size_t size)
+#define SLUG_MAX 40
+
+/* "Add pinned, again!" -> "add_pinned_again": lower case, each run of other
+   characters one '_', none at either end, at most SLUG_MAX characters. */
+static void slugify(const char *message, char slug[SLUG_MAX + 1])
 {
     size_t n = 0;
     bool sep = false;
-    for (const char *p = message; *p && n + 1 < size && n < 40; p++) {
+    for (const char *p = message; *p && n < SLUG_MAX; p++) {
         if (isalnum((unsigned char)*p) && (unsigned char)*p < 0x80) {
-            if (sep && n)
+            if (sep && n && n + 1 < SLUG_MAX)
                 slug[n++] = '_';
-            if (n + 1 < size)
-                slug[n++] = (char)tolower((unsigned char)*p);
+            else if (sep && n)
+                break;
+            slug[n++] = (char)tolower((unsigned char)*p);
             sep = false;
         } else {
             sep = true;
@@ -748,7 +764,46 @@ static void slugify(const char *message, char *slug, size_t size)
     }
     slug[n] = '\0';
     if (!n)
-        snprintf(slug, size, "migration");
+        snprintf(slug, SLUG_MAX + 1, "migration");
+}
+
+/* The message on the file's first line: a newline in it would end the
+   comment and put the rest of the message into the SQL. */
+static char *one_line(const char *message)
+{
+    char *line = gen_xstrdup(message);
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return line;
+}
+
+/* Writes migration number `version`; "wx" so that an existing file (a
+   concurrent run) is never overwritten. */
+static int write_migration(const gen_schema *s, const char *dir, size_t version,
+                           const char *message, const char *up, const char *down, FILE *diag)
+{
+    char slug[SLUG_MAX + 1], path[4096];
+    slugify(message, slug);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/%04zu_%s.sql", dir, version, slug);
+    char *title = one_line(message);
+    gen_buf file = {0};
+    gen_buf_printf(&file, "-- chatbot migration %04zu: %s\n-- Generated by chatbot-gen from "
+                   "%s. Review it; once committed it is history: never regenerated.\n"
+                   "-- +up\n%s-- +down\n%s", version, title, s->file, up, down);
+    free(title);
+    FILE *f = fopen(path, "wx");
+    bool ok = f && fwrite(file.data, 1, file.len, f) == file.len;
+    if (f && fclose(f) != 0)
+        ok = false;
+    gen_buf_free(&file);
+    if (!ok) {
+        fprintf(diag, "chatbot-gen: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    printf("chatbot-gen: wrote %s\n", path);
+    return 0;
 }
 
 int gen_migration_new(const gen_schema *s, const char *migrations_dir, const char *message,
@@ -768,24 +823,8 @@ int gen_migration_new(const gen_schema *s, const char *migrations_dir, const cha
         gen_buf_put(&down, "");
     if (!rc && verify(s, &set, up.data, down.data, diag))
         rc = 1;
-    if (!rc) {
-        char slug[48], path[4096];
-        slugify(message, slug, sizeof slug);
-        mkdir(migrations_dir, 0755);
-        snprintf(path, sizeof path, "%s/%04zu_%s.sql", migrations_dir, set.n + 1, slug);
-        gen_buf file = {0};
-        gen_buf_printf(&file, "-- chatbot migration %04zu: %s\n-- Generated by chatbot-gen from "
-                       "%s. Review it; once committed it is history: never regenerated.\n"
-                       "-- +up\n%s-- +down\n%s", set.n + 1, message, s->file, up.data, down.data);
-        FILE *f = fopen(path, "wx");
-        if (!f || fwrite(file.data, 1, file.len, f) != file.len || fclose(f) != 0) {
-            fprintf(diag, "chatbot-gen: cannot write %s: %s\n", path, strerror(errno));
-            rc = 1;
-        } else {
-            printf("chatbot-gen: wrote %s\n", path);
-        }
-        gen_buf_free(&file);
-    }
+    if (!rc)
+        rc = write_migration(s, migrations_dir, set.n + 1, message, up.data, down.data, diag);
     gen_buf_free(&up);
     gen_buf_free(&down);
     gen_migrations_free(&set);

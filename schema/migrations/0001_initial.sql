@@ -3,60 +3,60 @@
 -- +up
 CREATE TABLE roles (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE CHECK (length(name) <= 50),
-    description TEXT CHECK (length(description) <= 255)
+    name TEXT NOT NULL UNIQUE CONSTRAINT name CHECK (length(name) <= 50),
+    description TEXT CONSTRAINT description CHECK (length(description) <= 255)
 );
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
-    email TEXT NOT NULL UNIQUE CHECK (length(email) <= 254),
-    email_key TEXT NOT NULL UNIQUE CHECK (length(email_key) <= 254),
-    password_hash TEXT NOT NULL CHECK (length(password_hash) <= 255),
-    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    email TEXT NOT NULL UNIQUE CONSTRAINT email CHECK (length(email) <= 254),
+    email_key TEXT NOT NULL UNIQUE CONSTRAINT email_key CHECK (length(email_key) <= 254),
+    password_hash TEXT NOT NULL CONSTRAINT password_hash CHECK (length(password_hash) <= 255),
+    active INTEGER NOT NULL DEFAULT 1 CONSTRAINT active CHECK (active IN (0, 1)),
     created_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
     updated_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
     last_login_at INTEGER,
-    last_login_ip TEXT CHECK (length(last_login_ip) <= 64),
-    login_count INTEGER NOT NULL DEFAULT 0 CHECK (login_count >= 0),
-    failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+    last_login_ip TEXT CONSTRAINT last_login_ip CHECK (length(last_login_ip) <= 64),
+    login_count INTEGER NOT NULL DEFAULT 0 CONSTRAINT login_count CHECK (login_count >= 0),
+    failed_logins INTEGER NOT NULL DEFAULT 0 CONSTRAINT failed_logins CHECK (failed_logins >= 0),
     locked_until INTEGER
 );
 CREATE TABLE sessions (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) <= 64),
-    csrf_token TEXT NOT NULL CHECK (length(csrf_token) <= 64),
-    remember INTEGER NOT NULL DEFAULT 0 CHECK (remember IN (0, 1)),
+    token_hash TEXT NOT NULL UNIQUE CONSTRAINT token_hash CHECK (length(token_hash) <= 64),
+    csrf_token TEXT NOT NULL CONSTRAINT csrf_token CHECK (length(csrf_token) <= 64),
+    remember INTEGER NOT NULL DEFAULT 0 CONSTRAINT remember CHECK (remember IN (0, 1)),
     created_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
     last_seen_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
     expires_at INTEGER NOT NULL,
-    ip TEXT CHECK (length(ip) <= 64),
-    user_agent TEXT CHECK (length(user_agent) <= 255)
+    ip TEXT CONSTRAINT ip CHECK (length(ip) <= 64),
+    user_agent TEXT CONSTRAINT user_agent CHECK (length(user_agent) <= 255)
 );
 CREATE TABLE api_tokens (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    name TEXT NOT NULL CHECK (length(name) <= 100),
-    token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) <= 64),
-    prefix TEXT NOT NULL CHECK (length(prefix) <= 16),
+    name TEXT NOT NULL CONSTRAINT name CHECK (length(name) <= 100),
+    token_hash TEXT NOT NULL UNIQUE CONSTRAINT token_hash CHECK (length(token_hash) <= 64),
+    prefix TEXT NOT NULL CONSTRAINT prefix CHECK (length(prefix) <= 16),
     created_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
     expires_at INTEGER,
     last_used_at INTEGER
 );
 CREATE TABLE login_attempts (
     id INTEGER PRIMARY KEY,
-    scope TEXT NOT NULL CHECK (scope IN ('account', 'address')),
-    subject TEXT NOT NULL CHECK (length(subject) <= 254),
-    failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+    scope TEXT NOT NULL CONSTRAINT scope CHECK (scope IN ('account', 'address')),
+    subject TEXT NOT NULL CONSTRAINT subject CHECK (length(subject) <= 254),
+    failures INTEGER NOT NULL DEFAULT 0 CONSTRAINT failures CHECK (failures >= 0),
     window_start INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
     locked_until INTEGER
 );
 CREATE TABLE conversations (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    title TEXT NOT NULL DEFAULT 'New chat' CHECK (length(title) <= 200),
-    system_prompt TEXT NOT NULL DEFAULT '' CHECK (length(system_prompt) <= 8000),
-    model TEXT NOT NULL DEFAULT 'builtin' CHECK (length(model) <= 100),
-    pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+    title TEXT NOT NULL DEFAULT 'New chat' CONSTRAINT title CHECK (length(title) <= 200),
+    system_prompt TEXT NOT NULL DEFAULT '' CONSTRAINT system_prompt CHECK (length(system_prompt) <= 8000),
+    model TEXT NOT NULL DEFAULT 'builtin' CONSTRAINT model CHECK (length(model) <= 100),
+    pinned INTEGER NOT NULL DEFAULT 0 CONSTRAINT pinned CHECK (pinned IN (0, 1)),
     created_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)),
     updated_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER))
 );
@@ -64,26 +64,26 @@ CREATE TABLE messages (
     id INTEGER PRIMARY KEY,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
-    content TEXT NOT NULL DEFAULT '' CHECK (length(content) <= 100000),
-    status TEXT NOT NULL DEFAULT 'complete' CHECK (status IN ('complete', 'streaming', 'stopped', 'error')),
+    role TEXT NOT NULL CONSTRAINT role CHECK (role IN ('user', 'assistant', 'system')),
+    content TEXT NOT NULL DEFAULT '' CONSTRAINT content CHECK (length(content) <= 100000),
+    status TEXT NOT NULL DEFAULT 'complete' CONSTRAINT status CHECK (status IN ('complete', 'streaming', 'stopped', 'error')),
     created_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER))
 );
 CREATE TABLE documents (
     id INTEGER PRIMARY KEY,
-    title TEXT NOT NULL CHECK (length(title) <= 200),
-    content TEXT NOT NULL CHECK (length(content) <= 1000000),
-    bytes INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
-    passages INTEGER NOT NULL DEFAULT 0 CHECK (passages >= 0),
+    title TEXT NOT NULL CONSTRAINT title CHECK (length(title) <= 200),
+    content TEXT NOT NULL CONSTRAINT content CHECK (length(content) <= 1000000),
+    bytes INTEGER NOT NULL DEFAULT 0 CONSTRAINT bytes CHECK (bytes >= 0),
+    passages INTEGER NOT NULL DEFAULT 0 CONSTRAINT passages CHECK (passages >= 0),
     created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
     created_at INTEGER NOT NULL DEFAULT (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER))
 );
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,
     document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    position INTEGER NOT NULL CHECK (position >= 0),
-    heading TEXT NOT NULL DEFAULT '' CHECK (length(heading) <= 200),
-    body TEXT NOT NULL CHECK (length(body) <= 20000)
+    position INTEGER NOT NULL CONSTRAINT position CHECK (position >= 0),
+    heading TEXT NOT NULL DEFAULT '' CONSTRAINT heading CHECK (length(heading) <= 200),
+    body TEXT NOT NULL CONSTRAINT body CHECK (length(body) <= 20000)
 );
 CREATE TABLE user_roles (
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,

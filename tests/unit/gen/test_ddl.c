@@ -27,6 +27,17 @@ static int count(const char *sql)
     return n;
 }
 
+/* The error message of `sql`, "" when it succeeds. */
+static const char *error_of(const char *sql)
+{
+    static char text[256];
+    char *err = NULL;
+    sqlite3_exec(db, sql, NULL, NULL, &err);
+    snprintf(text, sizeof text, "%s", err ? err : "");
+    sqlite3_free(err);
+    return text;
+}
+
 static void test_constraints(void)
 {
     CHECK(ok("INSERT INTO notes (id, title) VALUES (1, 'first note')"));
@@ -34,6 +45,11 @@ static void test_constraints(void)
     CHECK(count("SELECT created_at > 1700000000000 FROM notes WHERE id = 1") == 1);
     CHECK(!ok("INSERT INTO notes (title, kind) VALUES ('x', 'chore')"));
     CHECK(!ok("INSERT INTO notes (title, priority) VALUES ('x', 11)"));
+    /* Each CHECK is named after its column, so the error says which. */
+    CHECK_STR(error_of("INSERT INTO notes (title, priority) VALUES ('x', 11)"),
+              "CHECK constraint failed: priority");
+    CHECK_STR(error_of("INSERT INTO notes (title, kind) VALUES ('x', 'chore')"),
+              "CHECK constraint failed: kind");
     CHECK(!ok("INSERT INTO notes (title, priority) VALUES ('x', -1)"));
     CHECK(!ok("INSERT INTO notes (title, done) VALUES ('x', 2)"));
     CHECK(!ok("INSERT INTO notes (title) VALUES ('')"));
