@@ -88,11 +88,12 @@ char *gen_strndup(gen_arena *a, const char *s, size_t n)
 
 void *gen_grow(gen_arena *a, void *array, size_t n, size_t size)
 {
-    if (n >= 4 && (n & (n - 1)) != 0)
-        return array;                   /* room left before the next power of two */
-    size_t cap = n < 4 ? 4 : n * 2;
-    if (n > 0 && n < 4)
+    /* Capacity is 4 for n < 4, else the next power of two above n - 1, so
+       the array is full exactly when n is 0 or a power of two ≥ 4. */
+    bool full = n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+    if (!full)
         return array;
+    size_t cap = n == 0 ? 4 : n * 2;
     void *bigger = gen_alloc(a, cap * size);
     if (n)
         memcpy(bigger, array, n * size);

@@ -9,9 +9,11 @@
  * would turn into a compile error far from its cause.
  */
 #include "parser.h"
+#include "arena.h"
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct checker {
@@ -39,36 +41,42 @@ static bool in(const char *const *words, const char *w)
     return false;
 }
 
+/* Whether w is one of the space-separated words of list. */
+static bool in_words(const char *list, const char *w)
+{
+    size_t n = strlen(w);
+    if (n == 0)
+        return false;
+    for (const char *p = list; (p = strstr(p, w)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 /* C keywords, SQL keywords (SQLite's, the ones PostgreSQL adds that we
    would trip on later) and the schema's own modifier words. */
-static const char *const reserved[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-    "union", "unsigned", "void", "volatile", "while", "bool", "true", "false", "errno",
-    "abort", "add", "all", "alter", "analyze", "and", "as", "asc", "attach", "autoincrement",
-    "before", "begin", "between", "by", "cascade", "cast", "check", "collate", "column",
-    "commit", "conflict", "constraint", "create", "cross", "current_date", "current_time",
-    "current_timestamp", "database", "deferrable", "deferred", "delete", "desc", "detach",
-    "distinct", "drop", "each", "end", "escape", "except", "exclusive", "exists", "explain",
-    "fail", "foreign", "from", "full", "glob", "group", "having", "ignore", "immediate",
-    "in", "index", "indexed", "initially", "inner", "insert", "instead", "intersect", "into",
-    "is", "isnull", "join", "key", "left", "like", "limit", "match", "natural", "not",
-    "notnull", "null", "offset", "on", "or", "order", "outer", "pragma", "primary", "raise",
-    "recursive", "references", "regexp", "reindex", "release", "rename", "replace", "right",
-    "rollback", "rowid", "savepoint", "select", "set", "table", "temp", "temporary", "then",
-    "to", "transaction", "trigger", "unique", "update", "using", "vacuum", "values", "view",
-    "virtual", "when", "where", "with", "without", "window", "returning", "analyse", "grant",
-    "optional", "hidden", "min", "max", "on_delete", "on_update", "renamed_from", NULL};
+static const char reserved[] =
+    "auto break case char const continue default do double else enum extern float for goto "
+    "if inline int long register restrict return short signed sizeof static struct switch "
+    "typedef union unsigned void volatile while bool true false errno abort add all alter "
+    "analyze and as asc attach autoincrement before begin between by cascade cast check "
+    "collate column commit conflict constraint create cross current_date current_time "
+    "current_timestamp database deferrable deferred delete desc detach distinct drop each "
+    "end escape except exclusive exists explain fail foreign from full glob group having "
+    "ignore immediate in index indexed initially inner insert instead intersect into is "
+    "isnull join key left like limit match natural not notnull null offset on or order outer "
+    "pragma primary raise recursive references regexp reindex release rename replace right "
+    "rollback rowid savepoint select set table temp temporary then to transaction trigger "
+    "unique update using vacuum values view virtual when where with without window returning "
+    "analyse grant optional hidden min max on_delete on_update renamed_from";
 
 /* Model names whose generated identifiers (cb_<model>, cb_<model>_insert,
    ...) would collide with the runtime's. */
-static const char *const runtime_names[] = {
-    "db", "model", "field", "row", "rows", "errors", "ctx", "rc", "type", "resource",
-    "route", "route_desc", "route_fn", "hook_fn", "hook_event", "migration", "migrations",
-    "migration_list", "migrate", "sort_key", "list", "list_query", "list_page", "search_hit",
-    "search_result", "auth", "auth_level", "action", "api", "join", "pool", "reply", "request",
-    "stmt", "res", "now", "format", "parse", "hook", "openapi", NULL};
+static const char runtime_names[] =
+    "db model field row rows errors ctx rc type resource route route_desc route_fn hook_fn "
+    "hook_event migration migrations migration_list migrate sort_key list list_query "
+    "list_page search_hit search_result auth auth_level action api join pool reply request "
+    "stmt res now format parse hook openapi";
 
 static void check_name(checker *c, const char *name, gen_pos pos, const char *what)
 {
@@ -77,11 +85,13 @@ static void check_name(checker *c, const char *name, gen_pos pos, const char *wh
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') ||
             (p == name && (*p == '_' || (*p >= '0' && *p <= '9')))) {
-            err(c, pos, "%s name '%s' must be lower-case letters, digits and '_', starting "
-                "with a letter", what, name);
+            err(c, pos,
+                "%s name '%s' must be lower-case letters, digits and '_', starting "
+                "with a letter",
+                what, name);
             return;
         }
-    if (in(reserved, name))
+    if (in_words(reserved, name))
         err(c, pos, "'%s' is a reserved word and cannot be a %s name", name, what);
 }
 
@@ -94,8 +104,8 @@ static bool is_text_like(gen_type t)
 
 static const char *type_name(gen_type t)
 {
-    static const char *const names[] = {"id", "int", "bool", "text", "email", "timestamp",
-                                        "enum", "json", "ref", "many"};
+    static const char *const names[] = {"id",        "int",  "bool", "text", "email",
+                                        "timestamp", "enum", "json", "ref",  "many"};
     return names[t];
 }
 
@@ -172,15 +182,10 @@ static void check_default(checker *c, const gen_field *f)
             want);
 }
 
-static void check_field(checker *c, gen_model *m, gen_field *f)
+/* What the type itself says: the id's shape, text lengths, enum values,
+   ref()/many() targets (resolved here) and join tables. */
+static void check_field_type(checker *c, gen_model *m, gen_field *f)
 {
-    check_name(c, f->name, f->pos, "field");
-    if (strcmp(f->name, "hdr") == 0)
-        err(c, f->pos, "'hdr' is reserved for the generated struct's header");
-    for (gen_field *g = m->fields; g < f; g++)
-        if (strcmp(g->name, f->name) == 0)
-            err(c, f->pos, "duplicate field '%s' in model '%s' (first at line %d)", f->name,
-                m->name, g->pos.line);
     if (f->type == GT_ID) {
         if (strcmp(f->name, "id") != 0)
             err(c, f->type_pos, "the id-typed field must be named 'id', not '%s'", f->name);
@@ -218,6 +223,11 @@ static void check_field(checker *c, gen_model *m, gen_field *f)
                 err(c, f->type_pos, "join table '%s' has the name of model '%s''s table",
                     f->through, c->s->models[i].name);
     }
+}
+
+/* Modifiers only where they mean something, and consistent with each other. */
+static void check_field_modifiers(checker *c, gen_model *m, gen_field *f)
+{
     if ((f->has_min || f->has_max) && f->type != GT_INT && !(f->type == GT_TEXT && !f->has_max))
         err(c, f->pos, "%s on a %s field: min() and max() apply to int (and min() to text)",
             f->has_max ? "max()" : "min()", type_name(f->type));
@@ -242,6 +252,19 @@ static void check_field(checker *c, gen_model *m, gen_field *f)
             err(c, f->renamed_pos, "renamed_from(%s): model '%s' still has a field '%s'",
                 f->renamed_from, m->name, f->renamed_from);
     }
+}
+
+static void check_field(checker *c, gen_model *m, gen_field *f)
+{
+    check_name(c, f->name, f->pos, "field");
+    if (strcmp(f->name, "hdr") == 0)
+        err(c, f->pos, "'hdr' is reserved for the generated struct's header");
+    for (gen_field *g = m->fields; g < f; g++)
+        if (strcmp(g->name, f->name) == 0)
+            err(c, f->pos, "duplicate field '%s' in model '%s' (first at line %d)", f->name,
+                m->name, g->pos.line);
+    check_field_type(c, m, f);
+    check_field_modifiers(c, m, f);
 }
 
 /* A field that exists and has a column (not many()), or an error. */
@@ -297,28 +320,35 @@ static void check_search(checker *c, gen_model *m)
 static void check_model(checker *c, gen_model *m)
 {
     check_name(c, m->name, m->pos, "model");
-    if (in(runtime_names, m->name))
+    if (in_words(runtime_names, m->name))
         err(c, m->pos, "model name '%s' collides with the runtime's cb_%s", m->name, m->name);
     check_name(c, m->table, m->pos, "table");
+    if (m->renamed_from) {
+        check_name(c, m->renamed_from, m->pos, "table");
+        for (size_t i = 0; i < c->s->n_models; i++)
+            if (strcmp(c->s->models[i].table, m->renamed_from) == 0)
+                err(c, m->pos, "renamed_from(%s): table '%s' still exists (model '%s')",
+                    m->renamed_from, m->renamed_from, c->s->models[i].name);
+    }
     for (gen_model *o = c->s->models; o < m; o++) {
         if (strcmp(o->name, m->name) == 0)
             err(c, m->pos, "duplicate model '%s' (first at line %d)", m->name, o->pos.line);
         else if (strcmp(o->table, m->table) == 0)
-            err(c, m->pos, "model '%s' uses table '%s', already the table of model '%s'",
-                m->name, m->table, o->name);
+            err(c, m->pos, "model '%s' uses table '%s', already the table of model '%s'", m->name,
+                m->table, o->name);
     }
     size_t ids = 0, columns = 0;
     for (size_t i = 0; i < m->n_fields; i++) {
-        check_field(c, m, &m->fields[i]);
-        ids += m->fields[i].type == GT_ID;
-        columns += m->fields[i].type != GT_MANY;
+        gen_field *f = &m->fields[i];
+        check_field(c, m, f);
+        columns += f->type != GT_MANY;
+        if (f->type == GT_ID && ids++ > 0)
+            err(c, f->type_pos, "model '%s' has more than one id field", m->name);
     }
     if (ids == 0)
         err(c, m->pos, "model '%s' has no id field (add: id id)", m->name);
     else if (ids == 1 && m->fields[0].type != GT_ID)
         err(c, m->fields[0].pos, "the id field must come first in model '%s'", m->name);
-    if (ids > 1)
-        err(c, m->pos, "model '%s' has more than one id field", m->name);
     if (columns > 64)
         err(c, m->pos, "model '%s' has %zu fields; at most 64 are supported", m->name, columns);
     check_indexes(c, m);
@@ -336,7 +366,8 @@ static void check_route(checker *c, gen_resource *r, gen_route *rt)
         err(c, rt->pos, "unknown HTTP method '%s' (GET, POST, PUT, PATCH or DELETE)", rt->method);
     if (rt->subpath[0] != '\0' && rt->subpath[0] != '/')
         err(c, rt->pos, "route sub-path \"%s\" must be empty or start with '/'", rt->subpath);
-    if (strstr(rt->subpath, "//") || (rt->subpath[0] && rt->subpath[strlen(rt->subpath) - 1] == '/'))
+    if (strstr(rt->subpath, "//") ||
+        (rt->subpath[0] && rt->subpath[strlen(rt->subpath) - 1] == '/'))
         err(c, rt->pos, "route sub-path \"%s\" has an empty segment", rt->subpath);
     check_name(c, rt->handler, rt->pos, "handler");
     if (rt->body_model) {
@@ -348,9 +379,6 @@ static void check_route(checker *c, gen_resource *r, gen_route *rt)
     }
     if (rt->returns_model && !gen_find_model(c->s, rt->returns_model))
         err(c, rt->pos, "returns names unknown model '%s'", rt->returns_model);
-    for (gen_route *o = r->routes; o < rt; o++)
-        if (strcmp(o->method, rt->method) == 0 && strcmp(o->subpath, rt->subpath) == 0)
-            err(c, rt->pos, "route %s \"%s\" is declared twice", rt->method, rt->subpath);
 }
 
 /* Everything a resource says that only makes sense with a model. */
@@ -383,8 +411,10 @@ static void check_accept(checker *c, gen_resource *r, int a)
     for (size_t i = 0; i < r->n_accept[a]; i++) {
         gen_field *f = column(c, r->model, r->accept[a][i], r->accept_pos[a], "accept");
         if (f && (f->type == GT_ID || f->hidden))
-            err(c, r->accept_pos[a], "accept names '%s', which is %s and can never come from a "
-                "request", f->name, f->type == GT_ID ? "the id" : "hidden");
+            err(c, r->accept_pos[a],
+                "accept names '%s', which is %s and can never come from a "
+                "request",
+                f->name, f->type == GT_ID ? "the id" : "hidden");
         if (f && r->owner && strcmp(f->name, r->owner) == 0)
             err(c, r->accept_pos[a], "accept names the owner field '%s'", f->name);
     }
@@ -400,10 +430,10 @@ static void check_parent(checker *c, gen_resource *r)
     }
     if (r->parent == r)
         err(c, r->parent_pos, "a resource cannot be its own parent");
-    if (f && (f->type != GT_REF || !r->parent->model ||
-              strcmp(f->ref_name, r->parent->model_name) != 0))
-        err(c, r->parent_pos, "parent field '%s' must be a ref to resource '%s''s model",
-            f->name, r->parent_resource);
+    if (f &&
+        (f->type != GT_REF || !r->parent->model || strcmp(f->ref_name, r->parent->model_name) != 0))
+        err(c, r->parent_pos, "parent field '%s' must be a ref to resource '%s''s model", f->name,
+            r->parent_resource);
     char param[80];
     snprintf(param, sizeof param, ":%s", r->parent_field);
     const char *at = r->path ? strstr(r->path, param) : NULL;
@@ -426,8 +456,10 @@ static void check_model_items(checker *c, gen_resource *r)
     for (size_t i = 0; i < r->n_sort; i++) {
         gen_field *f = column(c, r->model, r->sort[i].field, r->sort[i].pos, "sort");
         if (f && f->optional)
-            err(c, r->sort[i].pos, "sort on optional field '%s': keyset pagination cannot order "
-                "NULLs", f->name);
+            err(c, r->sort[i].pos,
+                "sort on optional field '%s': keyset pagination cannot order "
+                "NULLs",
+                f->name);
         if (f && (f->type == GT_JSON))
             err(c, r->sort[i].pos, "sort on json field '%s'", f->name);
     }
@@ -470,17 +502,87 @@ static void check_resource(checker *c, gen_resource *r)
         check_route(c, r, &r->routes[i]);
 }
 
-/* Two resources must not claim the same path pattern + method. */
-static void check_path_clashes(checker *c)
+/* --- endpoints ---------------------------------------------------------- */
+
+/* One method + path the server will answer, from an action or a route. */
+typedef struct endpoint {
+    const char *method;
+    char *path; /* as written, for messages */
+    char *key;  /* parameters normalised to ":" */
+    const gen_resource *r;
+    char what[80]; /* "action get", "route health_get" */
+    gen_pos pos;
+} endpoint;
+
+/* "/api/a/:id/x" -> "/api/a/:/x": two paths that differ only in parameter
+   names match the same requests. */
+static char *normalise_path(const char *path)
 {
-    for (size_t i = 0; i < c->s->n_resources; i++)
-        for (size_t j = 0; j < i; j++) {
-            gen_resource *a = &c->s->resources[i], *b = &c->s->resources[j];
-            if (a->path && b->path && strcmp(a->path, b->path) == 0 &&
-                ((a->actions & b->actions) || (a->n_routes && b->n_routes)))
-                err(c, a->path_pos, "resources '%s' and '%s' both serve path \"%s\"", b->name,
-                    a->name, a->path);
+    char *key = gen_xstrdup(path), *out = key;
+    for (const char *p = path; *p;) {
+        bool param = *p == ':' && (p == path || p[-1] == '/');
+        *out++ = *p++;
+        if (param)
+            while (*p && *p != '/')
+                p++;
+    }
+    *out = '\0';
+    return key;
+}
+
+static void add_endpoint(endpoint **list, size_t *n, const char *method, const char *sub,
+                         const gen_resource *r, const char *kind, const char *name, gen_pos pos)
+{
+    *list = gen_xrealloc(*list, (*n + 1) * sizeof **list);
+    endpoint *e = &(*list)[(*n)++];
+    size_t len = strlen(r->path) + strlen(sub) + 1;
+    *e = (endpoint){.method = method, .path = gen_xmalloc(len), .r = r, .pos = pos};
+    snprintf(e->path, len, "%s%s", r->path, sub);
+    e->key = normalise_path(e->path);
+    snprintf(e->what, sizeof e->what, "%s %s", kind, name);
+}
+
+static void collect_endpoints(const gen_resource *r, endpoint **list, size_t *n)
+{
+    static const char *const methods[] = {"GET", "GET", "POST", "PATCH", "DELETE"};
+    static const char *const actions[] = {"list", "get", "create", "update", "delete"};
+    for (int a = 0; a < 5; a++)
+        if (r->actions & (1u << a)) {
+            bool by_id = a == 1 || a == 3 || a == 4;
+            add_endpoint(list, n, methods[a], by_id ? "/:id" : "", r, "action", actions[a],
+                         r->actions_pos);
         }
+    for (size_t i = 0; i < r->n_routes; i++) {
+        const gen_route *rt = &r->routes[i];
+        add_endpoint(list, n, rt->method, rt->subpath, r, "route", rt->handler, rt->pos);
+    }
+}
+
+/* No two actions or routes, in one resource or across resources, may claim
+   the same method + path: the router would silently pick one of them. */
+static void check_endpoint_clashes(checker *c)
+{
+    endpoint *list = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < c->s->n_resources; i++)
+        if (c->s->resources[i].path)
+            collect_endpoints(&c->s->resources[i], &list, &n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++) {
+            const endpoint *a = &list[j], *b = &list[i];
+            if (strcmp(a->method, b->method) != 0 || strcmp(a->key, b->key) != 0)
+                continue;
+            err(c, b->pos,
+                "%s %s is claimed twice: by %s of resource '%s' (line %d) and by %s "
+                "of resource '%s'",
+                b->method, b->path, a->what, a->r->name, a->pos.line, b->what, b->r->name);
+            break;
+        }
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].path);
+        free(list[i].key);
+    }
+    free(list);
 }
 
 int gen_check(gen_schema *s, FILE *diag)
@@ -490,6 +592,6 @@ int gen_check(gen_schema *s, FILE *diag)
         check_model(&c, &s->models[i]);
     for (size_t i = 0; i < s->n_resources; i++)
         check_resource(&c, &s->resources[i]);
-    check_path_clashes(&c);
+    check_endpoint_clashes(&c);
     return c.errors;
 }

@@ -61,7 +61,7 @@ static gen_token error_token(gen_token t, const char *msg)
 
 static gen_token lex_string(gen_lexer *lx, gen_token t)
 {
-    advance(lx);                                    /* opening quote */
+    advance(lx); /* opening quote */
     while (lx->p < lx->end && *lx->p != '"') {
         if (*lx->p == '\n')
             return error_token(t, "unterminated string");
@@ -83,7 +83,7 @@ static gen_token lex_string(gen_lexer *lx, gen_token t)
     }
     if (lx->p >= lx->end)
         return error_token(t, "unterminated string");
-    advance(lx);                                    /* closing quote */
+    advance(lx); /* closing quote */
     t.kind = TK_STRING;
     t.len = (size_t)(lx->p - t.text);
     return t;
@@ -112,7 +112,7 @@ gen_token gen_lex_next(gen_lexer *lx)
     } else {
         static const char punct[] = "{}(),:";
         static const gen_tok_kind kinds[] = {TK_LBRACE, TK_RBRACE, TK_LPAREN,
-                                             TK_RPAREN, TK_COMMA, TK_COLON};
+                                             TK_RPAREN, TK_COMMA,  TK_COLON};
         const char *at = c ? strchr(punct, c) : NULL;
         if (!at)
             return error_token(t, "invalid character");

@@ -13,16 +13,21 @@
 
 typedef enum gen_tok_kind {
     TK_EOF,
-    TK_IDENT,       /* [A-Za-z_][A-Za-z0-9_]* */
-    TK_INT,         /* -?[0-9]+ */
-    TK_STRING,      /* "..." */
-    TK_LBRACE, TK_RBRACE, TK_LPAREN, TK_RPAREN, TK_COMMA, TK_COLON,
-    TK_ERROR        /* text: the message; pos: where */
+    TK_IDENT,  /* [A-Za-z_][A-Za-z0-9_]* */
+    TK_INT,    /* -?[0-9]+ */
+    TK_STRING, /* "..." */
+    TK_LBRACE,
+    TK_RBRACE,
+    TK_LPAREN,
+    TK_RPAREN,
+    TK_COMMA,
+    TK_COLON,
+    TK_ERROR /* text: the message; pos: where */
 } gen_tok_kind;
 
 typedef struct gen_token {
     gen_tok_kind kind;
-    const char *text;       /* start in the source (TK_ERROR: a static message) */
+    const char *text; /* start in the source (TK_ERROR: a static message) */
     size_t len;
     gen_pos pos;
 } gen_token;

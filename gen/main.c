@@ -4,8 +4,9 @@
  *   chatbot-gen [--check] [--schema FILE] [--out DIR] [--migrations DIR]
  *   chatbot-gen migration -m MESSAGE [--schema FILE] [--migrations DIR]
  *
- * Exit status: 0 success; 1 a schema error, a stale generated/ (--check) or
- * an I/O error; 2 a usage error. Nothing is written unless every stage
+ * Exit status: 0 success (also "nothing to migrate"); 1 any error: a usage
+ * error, a schema error, a stale output directory (--check), a malformed
+ * migration or an I/O error. Nothing is written unless every stage
  * succeeded.
  */
 #include <libgen.h>
@@ -19,7 +20,7 @@
 
 typedef struct options {
     bool check;
-    const char *command;        /* NULL or "migration" */
+    const char *command; /* NULL or "migration" */
     const char *schema, *out, *migrations, *message;
 } options;
 
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
     } else if (o.command) {
         rc = gen_migration_new(&s, migrations, o.message, stderr);
         if (rc == 2)
-            rc = 0;             /* nothing to migrate is not a failure */
+            rc = 0; /* nothing to migrate is not a failure */
     } else {
         rc = generate(&s, &o, migrations);
     }

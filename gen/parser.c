@@ -27,8 +27,8 @@ typedef struct parser {
     jmp_buf fail;
 } parser;
 
-static const char *const type_words[] = {"id", "int", "bool", "text", "email", "timestamp",
-                                         "enum", "json", "ref", "many", NULL};
+static const char *const type_words[] = {"id",   "int",  "bool", "text", "email", "timestamp",
+                                         "enum", "json", "ref",  "many", NULL};
 
 static void next(parser *p)
 {
@@ -41,8 +41,8 @@ static gen_token peek(parser *p)
     return gen_lex_next(&copy);
 }
 
-static _Noreturn __attribute__((format(printf, 3, 4))) void
-fail_at(parser *p, gen_pos pos, const char *fmt, ...)
+static _Noreturn __attribute__((format(printf, 3, 4))) void fail_at(parser *p, gen_pos pos,
+                                                                    const char *fmt, ...)
 {
     va_list ap;
     fprintf(p->diag, "%s:%d:%d: ", pos.file, pos.line, pos.col);
@@ -60,12 +60,14 @@ static _Noreturn void expected(parser *p, const char *what)
         fail_at(p, p->tok.pos, "%.*s", (int)p->tok.len, p->tok.text);
     if (p->tok.kind == TK_EOF && strcmp(what, "'}'") == 0)
         fail_at(p, p->tok.pos, "unexpected end of file: missing '}'");
-    fail_at(p, p->tok.pos, "expected %s, found %s", what, gen_tok_describe(&p->tok, buf, sizeof buf));
+    fail_at(p, p->tok.pos, "expected %s, found %s", what,
+            gen_tok_describe(&p->tok, buf, sizeof buf));
 }
 
 static bool is_word(const parser *p, const char *w)
 {
-    return p->tok.kind == TK_IDENT && p->tok.len == strlen(w) && memcmp(p->tok.text, w, p->tok.len) == 0;
+    return p->tok.kind == TK_IDENT && p->tok.len == strlen(w) &&
+           memcmp(p->tok.text, w, p->tok.len) == 0;
 }
 
 static bool tok_is(const gen_token *t, const char *w)
@@ -157,8 +159,8 @@ static const char **name_list(parser *p, size_t *n, const char *what)
 
 static void parse_type(parser *p, gen_field *f)
 {
-    static const gen_type types[] = {GT_ID, GT_INT, GT_BOOL, GT_TEXT, GT_EMAIL,
-                                     GT_TIMESTAMP, GT_ENUM, GT_JSON, GT_REF, GT_MANY};
+    static const gen_type types[] = {GT_ID,        GT_INT,  GT_BOOL, GT_TEXT, GT_EMAIL,
+                                     GT_TIMESTAMP, GT_ENUM, GT_JSON, GT_REF,  GT_MANY};
     char buf[64];
     f->type_pos = p->tok.pos;
     if (p->tok.kind != TK_IDENT)
@@ -168,8 +170,10 @@ static void parse_type(parser *p, gen_field *f)
     while (type_words[t] && !is_word(p, type_words[t]))
         t++;
     if (!type_words[t])
-        fail_at(p, p->tok.pos, "unknown type '%.*s' (types: id int bool text(N) email timestamp "
-                "enum(...) json ref(model) many(model))", (int)p->tok.len, p->tok.text);
+        fail_at(p, p->tok.pos,
+                "unknown type '%.*s' (types: id int bool text(N) email timestamp "
+                "enum(...) json ref(model) many(model))",
+                (int)p->tok.len, p->tok.text);
     f->type = types[t];
     next(p);
     switch (f->type) {
@@ -184,6 +188,8 @@ static void parse_type(parser *p, gen_field *f)
         f->text_max = 254;
         break;
     case GT_ENUM:
+        if (p->tok.kind == TK_LPAREN && peek(p).kind == TK_RPAREN)
+            fail_at(p, f->type_pos, "empty enum: field '%s' needs at least one value", f->name);
         f->enum_values = name_list(p, &f->n_enum_values, "an enum value");
         break;
     case GT_REF:
@@ -232,8 +238,9 @@ static void parse_default(parser *p, gen_field *f)
     expect(p, TK_RPAREN, "')'");
 }
 
-static const char *const modifier_words[] = {"optional", "unique", "hidden", "default", "min",
-                                             "max", "on_delete", "on_update", "renamed_from", NULL};
+static const char *const modifier_words[] = {"optional",     "unique", "hidden",    "default",
+                                             "min",          "max",    "on_delete", "on_update",
+                                             "renamed_from", NULL};
 
 /* A modifier word followed by what starts a field (a type) is a field that
    was given a reserved name, not a modifier: say so instead of misparsing. */
@@ -298,7 +305,7 @@ static void parse_modifier(parser *p, gen_field *f)
         expect_word(p, "now");
         expect(p, TK_RPAREN, "')'");
         f->on_update_now = true;
-    } else {                                            /* renamed_from */
+    } else { /* renamed_from */
         expect(p, TK_LPAREN, "'('");
         f->renamed_from = name(p, "the old field name", &f->renamed_pos);
         expect(p, TK_RPAREN, "')'");
@@ -319,6 +326,8 @@ static void parse_model_item(parser *p, gen_model *m)
 {
     gen_token after = peek(p);
     if (is_word(p, "table") && after.kind == TK_IDENT) {
+        if (m->table)
+            fail_at(p, p->tok.pos, "table given twice in model '%s'", m->name);
         next(p);
         m->table = name(p, "a table name", NULL);
     } else if (is_word(p, "index") && after.kind == TK_LPAREN) {
@@ -388,8 +397,13 @@ static gen_auth parse_level(parser *p)
 }
 
 static const char *const action_words[] = {"list", "get", "create", "update", "delete", NULL};
-static const char *const event_words[] = {"before_create", "after_create", "before_update",
-                                          "after_update", "before_delete", "after_delete", NULL};
+static const char *const event_words[] = {"before_create",
+                                          "after_create",
+                                          "before_update",
+                                          "after_update",
+                                          "before_delete",
+                                          "after_delete",
+                                          NULL};
 
 static unsigned action_index(parser *p)
 {
@@ -415,8 +429,8 @@ static void parse_route_option(parser *p, gen_route *rt)
         rt->body_model = name(p, "a model name", NULL);
         expect(p, TK_COLON, "':' after the body's model");
         for (;;) {
-            rt->body_fields = gen_grow(p->arena, rt->body_fields, rt->n_body_fields,
-                                       sizeof *rt->body_fields);
+            rt->body_fields =
+                gen_grow(p->arena, rt->body_fields, rt->n_body_fields, sizeof *rt->body_fields);
             rt->body_fields[rt->n_body_fields++] = name(p, "a field name", NULL);
             if (p->tok.kind != TK_COMMA)
                 break;
@@ -459,6 +473,8 @@ static void parse_resource_item(parser *p, gen_resource *r)
         r->path_pos = p->tok.pos;
         r->path = string(p, "the path (a string)");
     } else if (is_word(p, "model")) {
+        if (r->model_name)
+            fail_at(p, pos, "model given twice");
         next(p);
         r->model_name = name(p, "a model name", &r->model_pos);
     } else if (is_word(p, "auth")) {
@@ -468,9 +484,13 @@ static void parse_resource_item(parser *p, gen_resource *r)
             if (!r->routes[i].auth_given)
                 r->routes[i].auth = r->auth;
     } else if (is_word(p, "owner")) {
+        if (r->owner)
+            fail_at(p, pos, "owner given twice");
         next(p);
         r->owner = name(p, "the owner field", &r->owner_pos);
     } else if (is_word(p, "parent")) {
+        if (r->parent_field)
+            fail_at(p, pos, "parent given twice");
         next(p);
         r->parent_field = name(p, "the parent field", &r->parent_pos);
         r->parent_resource = name(p, "the parent resource", NULL);
@@ -485,10 +505,14 @@ static void parse_resource_item(parser *p, gen_resource *r)
         unsigned a = action_index(p);
         if (a != 2 && a != 3)
             fail_at(p, p->tok.pos, "accept applies to create or update only");
+        if (r->accept[a])
+            fail_at(p, pos, "accept %s given twice", action_words[a]);
         r->accept_pos[a] = pos;
         next(p);
         r->accept[a] = name_list(p, &r->n_accept[a], "a field name");
     } else if (is_word(p, "sort")) {
+        if (r->n_sort)
+            fail_at(p, pos, "sort given twice: list every key in one sort");
         next(p);
         for (;;) {
             r->sort = gen_grow(p->arena, r->sort, r->n_sort, sizeof *r->sort);
@@ -503,6 +527,8 @@ static void parse_resource_item(parser *p, gen_resource *r)
             next(p);
         }
     } else if (is_word(p, "page")) {
+        if (r->page_pos.line)
+            fail_at(p, pos, "page given twice");
         r->page_pos = pos;
         next(p);
         expect(p, TK_LPAREN, "'('");
@@ -534,8 +560,8 @@ static void parse_resource_item(parser *p, gen_resource *r)
 
 static void parse_resource(parser *p)
 {
-    p->s->resources = gen_grow(p->arena, p->s->resources, p->s->n_resources,
-                               sizeof *p->s->resources);
+    p->s->resources =
+        gen_grow(p->arena, p->s->resources, p->s->n_resources, sizeof *p->s->resources);
     gen_resource *r = &p->s->resources[p->s->n_resources++];
     next(p);
     r->name = name(p, "a resource name", &r->pos);
@@ -570,6 +596,11 @@ int gen_parse(const char *file, const char *src, size_t len, gen_schema *out, FI
             parse_model(&p);
         else if (is_word(&p, "resource"))
             parse_resource(&p);
+        else if (p.tok.kind == TK_IDENT)
+            fail_at(&p, p.tok.pos,
+                    "unknown top-level keyword '%.*s': expected 'model' or "
+                    "'resource'",
+                    (int)p.tok.len, p.tok.text);
         else
             expected(&p, "'model' or 'resource'");
     }
