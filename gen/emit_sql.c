@@ -142,7 +142,9 @@ void gen_sql_table(gen_buf *b, const gen_model *m, const char *name, uint64_t co
         const gen_field *f = &m->fields[i];
         if (f->type == GT_MANY)
             continue;
-        if (columns & (UINT64_C(1) << col)) {
+        /* Past 64 columns only "all of them" can be asked for. */
+        bool wanted = col < 64 ? (columns >> col) & 1 : columns == UINT64_MAX;
+        if (wanted) {
             gen_buf_put(b, sep);
             gen_sql_column(b, f);
             sep = ",\n    ";

@@ -122,7 +122,8 @@ int gen_migrations_load(const char *dir, gen_mig_set *out, FILE *diag)
         }
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_names);
     int errors = 0;
     out->items = gen_xmalloc((n ? n : 1) * sizeof *out->items);
     for (size_t i = 0; i < n; i++) {
@@ -133,7 +134,8 @@ int gen_migrations_load(const char *dir, gen_mig_set *out, FILE *diag)
         m.version = parse_file_name(names[i], &m.name);
         char *text = NULL;
         if (m.version == 0) {
-            fprintf(diag, "%s:1: migration files are named NNNN_slug.sql (lower-case slug)\n", path);
+            fprintf(diag, "%s:1: migration files are named NNNN_slug.sql (lower-case slug)\n",
+                    path);
             errors++;
         } else if (m.version != (int)out->n + 1) {
             fprintf(diag, "%s:1: expected migration %04zu here: versions must run 1, 2, 3… "
@@ -232,8 +234,9 @@ static void introspect(sqlite3 *db, state *st)
 {
     memset(st, 0, sizeof *st);
     sqlite3_stmt *q;
-    sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL"
-                       " AND name NOT LIKE 'sqlite_%' ORDER BY rowid", -1, &q, NULL);
+    sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                       "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+                       -1, &q, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(q, 0);
         const char *sql = (const char *)sqlite3_column_text(q, 3);
@@ -248,10 +251,15 @@ static void introspect(sqlite3 *db, state *st)
         st->v[st->n++] = o;
     }
     sqlite3_finalize(q);
-    /* FTS5 keeps its index in shadow tables: they follow their virtual table. */
+    /* FTS5 keeps its index in shadow tables: they follow their virtual
+       table. Marked first, removed after, since is_shadow() reads the whole
+       list. */
+    bool *shadow = gen_xmalloc((st->n ? st->n : 1) * sizeof *shadow);
+    for (size_t i = 0; i < st->n; i++)
+        shadow[i] = st->v[i].kind == 't' && is_shadow(st, st->v[i].name);
     size_t kept = 0;
     for (size_t i = 0; i < st->n; i++) {
-        if (st->v[i].kind == 't' && is_shadow(st, st->v[i].name)) {
+        if (shadow[i]) {
             free(st->v[i].name);
             free(st->v[i].table);
             free(st->v[i].sql);
@@ -260,6 +268,7 @@ static void introspect(sqlite3 *db, state *st)
             st->v[kept++] = st->v[i];
         }
     }
+    free(shadow);
     st->n = kept;
 }
 

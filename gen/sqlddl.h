@@ -14,7 +14,7 @@
 void gen_sql_column(gen_buf *b, const gen_field *f);
 /* CREATE TABLE for a model under `name` (NULL: its table) with only the
    columns whose bit is set in `columns` (bit i = i-th column, many()
-   fields not counted). */
+   fields not counted; UINT64_MAX: every column, however many). */
 void gen_sql_table(gen_buf *b, const gen_model *m, const char *name, uint64_t columns);
 void gen_sql_indexes(gen_buf *b, const gen_model *m);
 void gen_sql_fts(gen_buf *b, const gen_model *m);

@@ -96,7 +96,8 @@ static void test_order(void)
                       "    author_id ref(author) on_delete(cascade)\n}\n"
                       "model author {\n    table authors\n    id id\n    name text(20)\n}\n";
     gen_schema s;
-    CHECK(gen_parse("order.schema", src, strlen(src), &s, stderr) == 0 && gen_check(&s, stderr) == 0);
+    CHECK(gen_parse("order.schema", src, strlen(src), &s, stderr) == 0 &&
+          gen_check(&s, stderr) == 0);
     gen_buf ddl = {0};
     gen_sql_ddl(&s, &ddl);
     const char *authors = strstr(ddl.data, "CREATE TABLE authors");

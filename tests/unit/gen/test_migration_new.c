@@ -8,6 +8,7 @@
 #include "check.h"
 #include "emit.h"
 #include "migrations.h"
+#include "names.h"
 #include "parser.h"
 
 #include <dirent.h>
@@ -201,6 +202,35 @@ static void test_loader_errors(void)
     unlink(path);
 }
 
+/* migrations.c embeds the history in version order; no directory is an
+   empty history that still compiles (a sentinel element). */
+static void test_embed(void)
+{
+    gen_outset o = {0};
+    CHECK(gen_emit_migrations(dir, &o, stderr) == 0);
+    CHECK(o.n == 1 && strcmp(o.files[0].name, "migrations.c") == 0);
+    if (o.n == 1) {
+        const char *text = gen_cstr(&o.files[0].buf);
+        CHECK(has(text, "DO NOT EDIT"));
+        CHECK(has(text, "#include \"db/migrate.h\""));
+        const char *first = strstr(text, "{1, \"initial_schema\",");
+        const char *last = strstr(text, "{7, \"drop_labels\",");
+        CHECK(first && last && first < last);
+        CHECK(has(text, "const int cb_migrations_count = 7;"));
+    }
+    gen_outset_free(&o);
+    char missing[96];
+    snprintf(missing, sizeof missing, "%s/none", dir);
+    CHECK(gen_emit_migrations(missing, &o, stderr) == 0);
+    CHECK(o.n == 1);
+    if (o.n == 1) {
+        const char *text = gen_cstr(&o.files[0].buf);
+        CHECK(has(text, "{0, NULL, NULL, NULL}"));
+        CHECK(has(text, "const int cb_migrations_count = 0;"));
+    }
+    gen_outset_free(&o);
+}
+
 static void remove_dir(void)
 {
     DIR *d = opendir(dir);
@@ -227,6 +257,7 @@ int main(void)
     test_index_search_tables();
     test_renames();
     test_drop_table();
+    test_embed();
     test_loader_errors();
     gen_migrations_free(&loaded);
     if (!check_failed)
