@@ -11,6 +11,16 @@
 #include "hooks.h"
 #include "models.h"
 
+static cb_rc hook_conversation_defaults(cb_ctx *ctx, void *row, cb_errors *errs)
+{
+    return cb_hook_conversation_defaults(ctx, row, errs);
+}
+
+static cb_rc hook_conversation_check(cb_ctx *ctx, void *row, cb_errors *errs)
+{
+    return cb_hook_conversation_check(ctx, row, errs);
+}
+
 /* --- auth: /api/v1/auth */
 
 static const cb_route_desc res_auth_route_0 = {"auth_register", CB_AUTH_PUBLIC, cb_route_auth_register};
@@ -79,6 +89,12 @@ static const cb_sort_key res_conversations_sort[] = {
     {CB_CONVERSATION_ID, true},
 };
 
+static const cb_route_desc res_conversations_route_0 = {"conversation_regenerate", CB_AUTH_USER, cb_route_conversation_regenerate};
+
+static const cb_route_desc res_conversations_route_1 = {"conversation_stop", CB_AUTH_USER, cb_route_conversation_stop};
+
+static const cb_route_desc res_conversations_route_2 = {"conversation_export", CB_AUTH_USER, cb_route_conversation_export};
+
 const cb_resource cb_res_conversations = {
     .name = "conversations",
     .path = "/api/v1/conversations",
@@ -109,6 +125,10 @@ const cb_resource cb_res_conversations = {
     .stmt_list_after = CB_STMT_CONVERSATIONS_LIST_AFTER,
     .page_default = 50,
     .page_max = 200,
+    .hooks = {
+        [CB_HOOK_BEFORE_CREATE] = hook_conversation_defaults,
+        [CB_HOOK_BEFORE_UPDATE] = hook_conversation_check,
+    },
 };
 
 /* --- messages: /api/v1/conversations/:conversation_id/messages */
@@ -116,6 +136,8 @@ const cb_resource cb_res_conversations = {
 static const cb_sort_key res_messages_sort[] = {
     {CB_MESSAGE_ID, false},
 };
+
+static const cb_route_desc res_messages_route_0 = {"message_create", CB_AUTH_USER, cb_route_message_create};
 
 const cb_resource cb_res_messages = {
     .name = "messages",
@@ -132,6 +154,52 @@ const cb_resource cb_res_messages = {
     .sql_list_after = cb_sql_messages_list_after,
     .stmt_list_first = CB_STMT_MESSAGES_LIST_FIRST,
     .stmt_list_after = CB_STMT_MESSAGES_LIST_AFTER,
+    .page_default = 50,
+    .page_max = 200,
+};
+
+/* --- search: /api/v1/search */
+
+static const cb_route_desc res_search_route_0 = {"search_messages", CB_AUTH_USER, cb_route_search_messages};
+
+const cb_resource cb_res_search = {
+    .name = "search",
+    .path = "/api/v1/search",
+    .model = NULL,
+    .auth = CB_AUTH_USER,
+    .owner_field = -1,
+    .parent_field = -1,
+    .parent = NULL,
+    .actions = 0,
+    .sort = NULL,
+    .n_sort = 0,
+    .sql_list_first = NULL,
+    .sql_list_after = NULL,
+    .stmt_list_first = -1,
+    .stmt_list_after = -1,
+    .page_default = 50,
+    .page_max = 200,
+};
+
+/* --- models: /api/v1/models */
+
+static const cb_route_desc res_models_route_0 = {"models_list", CB_AUTH_USER, cb_route_models_list};
+
+const cb_resource cb_res_models = {
+    .name = "models",
+    .path = "/api/v1/models",
+    .model = NULL,
+    .auth = CB_AUTH_USER,
+    .owner_field = -1,
+    .parent_field = -1,
+    .parent = NULL,
+    .actions = 0,
+    .sort = NULL,
+    .n_sort = 0,
+    .sql_list_first = NULL,
+    .sql_list_after = NULL,
+    .stmt_list_first = -1,
+    .stmt_list_after = -1,
     .page_default = 50,
     .page_max = 200,
 };
@@ -170,6 +238,8 @@ static const cb_sort_key res_admin_documents_sort[] = {
     {CB_DOCUMENT_CREATED_AT, true},
     {CB_DOCUMENT_ID, true},
 };
+
+static const cb_route_desc res_admin_documents_route_0 = {"document_create", CB_AUTH_ADMIN, cb_route_document_create};
 
 const cb_resource cb_res_admin_documents = {
     .name = "admin_documents",
@@ -229,13 +299,20 @@ const cb_route cb_routes[] = {
     {"GET", "/api/v1/conversations/:id", cb_api_get, &cb_res_conversations},
     {"PATCH", "/api/v1/conversations/:id", cb_api_update, &cb_res_conversations},
     {"DELETE", "/api/v1/conversations/:id", cb_api_delete, &cb_res_conversations},
+    {"POST", "/api/v1/conversations/:id/regenerate", cb_api_route, &res_conversations_route_0},
+    {"POST", "/api/v1/conversations/:id/stop", cb_api_route, &res_conversations_route_1},
+    {"GET", "/api/v1/conversations/:id/export", cb_api_route, &res_conversations_route_2},
     {"GET", "/api/v1/conversations/:conversation_id/messages", cb_api_list, &cb_res_messages},
+    {"POST", "/api/v1/conversations/:conversation_id/messages", cb_api_route, &res_messages_route_0},
+    {"GET", "/api/v1/search", cb_api_route, &res_search_route_0},
+    {"GET", "/api/v1/models", cb_api_route, &res_models_route_0},
     {"GET", "/api/v1/admin/users", cb_api_list, &cb_res_admin_users},
     {"GET", "/api/v1/admin/users/:id", cb_api_get, &cb_res_admin_users},
     {"PATCH", "/api/v1/admin/users/:id", cb_api_route, &res_admin_users_route_0},
     {"GET", "/api/v1/admin/documents", cb_api_list, &cb_res_admin_documents},
     {"GET", "/api/v1/admin/documents/:id", cb_api_get, &cb_res_admin_documents},
     {"DELETE", "/api/v1/admin/documents/:id", cb_api_delete, &cb_res_admin_documents},
+    {"POST", "/api/v1/admin/documents", cb_api_route, &res_admin_documents_route_0},
     {"GET", "/api/v1/health", cb_api_route, &res_health_route_0},
     {NULL, NULL, NULL, NULL},
 };

@@ -12,6 +12,8 @@ extern const cb_resource cb_res_auth;
 extern const cb_resource cb_res_tokens;
 extern const cb_resource cb_res_conversations;
 extern const cb_resource cb_res_messages;
+extern const cb_resource cb_res_search;
+extern const cb_resource cb_res_models;
 extern const cb_resource cb_res_admin_users;
 extern const cb_resource cb_res_admin_documents;
 extern const cb_resource cb_res_health;

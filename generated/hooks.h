@@ -10,6 +10,12 @@
 #include "http/api.h"
 #include "models.h"
 
+/* Hook for conversations before_create. */
+cb_rc cb_hook_conversation_defaults(cb_ctx *ctx, cb_conversation *row, cb_errors *errs);
+
+/* Hook for conversations before_update. */
+cb_rc cb_hook_conversation_check(cb_ctx *ctx, cb_conversation *row, cb_errors *errs);
+
 /* Route: POST /api/v1/auth/register (Create an account). */
 int cb_route_auth_register(cb_ctx *ctx);
 
@@ -28,8 +34,29 @@ int cb_route_auth_password(cb_ctx *ctx);
 /* Route: POST /api/v1/tokens (Create a personal API token; the secret is shown once). */
 int cb_route_token_create(cb_ctx *ctx);
 
+/* Route: POST /api/v1/conversations/:id/regenerate (Replace the last reply (JSON, or SSE with stream:true)). */
+int cb_route_conversation_regenerate(cb_ctx *ctx);
+
+/* Route: POST /api/v1/conversations/:id/stop (Stop the reply in progress; its partial text is kept). */
+int cb_route_conversation_stop(cb_ctx *ctx);
+
+/* Route: GET /api/v1/conversations/:id/export (Download the conversation (format=json|md)). */
+int cb_route_conversation_export(cb_ctx *ctx);
+
+/* Route: POST /api/v1/conversations/:conversation_id/messages (Send a message; the reply as JSON (201) or as an SSE stream). */
+int cb_route_message_create(cb_ctx *ctx);
+
+/* Route: GET /api/v1/search (Full-text search over your messages and titles, with highlights). */
+int cb_route_search_messages(cb_ctx *ctx);
+
+/* Route: GET /api/v1/models (The bot models on offer). */
+int cb_route_models_list(cb_ctx *ctx);
+
 /* Route: PATCH /api/v1/admin/users/:id (Activate or deactivate an account, or set its roles). */
 int cb_route_admin_user_update(cb_ctx *ctx);
+
+/* Route: POST /api/v1/admin/documents (Add a Markdown or plain-text document to the knowledge base). */
+int cb_route_document_create(cb_ctx *ctx);
 
 /* Route: GET /api/v1/health (Liveness and database status). */
 int cb_route_health_get(cb_ctx *ctx);

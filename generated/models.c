@@ -463,7 +463,7 @@ static const cb_field conversation_fields[] = {
         .flags = CB_F_DEFAULT | CB_F_HAS_MAX,
         .offset = offsetof(cb_conversation, model),
         .max = 100,
-        .default_json = "\"builtin\"",
+        .default_json = "\"\"",
         .stmt_get_by = -1,
     },
     [CB_CONVERSATION_PINNED] = {
@@ -504,9 +504,9 @@ const cb_model cb_model_conversation = {
     .stmt_get = CB_STMT_CONVERSATION_GET,
     .stmt_update = CB_STMT_CONVERSATION_UPDATE,
     .stmt_delete = CB_STMT_CONVERSATION_DELETE,
-    .sql_search = NULL,
-    .stmt_search = -1,
-    .search_scope_field = -1,
+    .sql_search = cb_sql_conversation_search,
+    .stmt_search = CB_STMT_CONVERSATION_SEARCH,
+    .search_scope_field = CB_CONVERSATION_USER_ID,
 };
 
 /* --- message */
@@ -560,6 +560,15 @@ static const cb_field message_fields[] = {
         .default_json = "\"complete\"",
         .stmt_get_by = -1,
     },
+    [CB_MESSAGE_MODEL] = {
+        .name = "model",
+        .type = CB_T_TEXT,
+        .flags = CB_F_DEFAULT | CB_F_HAS_MAX,
+        .offset = offsetof(cb_message, model),
+        .max = 100,
+        .default_json = "\"\"",
+        .stmt_get_by = -1,
+    },
     [CB_MESSAGE_CREATED_AT] = {
         .name = "created_at",
         .type = CB_T_TIMESTAMP,
@@ -574,7 +583,7 @@ const cb_model cb_model_message = {
     .table = "messages",
     .size = sizeof(cb_message),
     .fields = message_fields,
-    .n_fields = 7,
+    .n_fields = 8,
     .sql_insert = cb_sql_message_insert,
     .sql_get = cb_sql_message_get,
     .sql_update = cb_sql_message_update,

@@ -518,6 +518,11 @@ static inline cb_rc cb_conversation_from_json(const json_t *obj, uint64_t accept
     return cb_row_from_json(&cb_model_conversation, obj, accepted, require, row, errs);
 }
 
+static inline cb_rc cb_conversation_search(cb_db *db, const char *query, int64_t scope, int limit, cb_search_result *out)
+{
+    return cb_row_search(db, &cb_model_conversation, query, scope, limit, out);
+}
+
 /* --- message (table messages) */
 
 typedef struct cb_message {
@@ -528,6 +533,7 @@ typedef struct cb_message {
     char *role;
     char *content;
     char *status;
+    char *model;
     int64_t created_at;
 } cb_message;
 
@@ -539,6 +545,7 @@ enum cb_message_field {
     CB_MESSAGE_ROLE,
     CB_MESSAGE_CONTENT,
     CB_MESSAGE_STATUS,
+    CB_MESSAGE_MODEL,
     CB_MESSAGE_CREATED_AT,
 };
 
@@ -548,6 +555,7 @@ enum cb_message_field {
 #define CB_MESSAGE_F_ROLE (UINT64_C(1) << CB_MESSAGE_ROLE)
 #define CB_MESSAGE_F_CONTENT (UINT64_C(1) << CB_MESSAGE_CONTENT)
 #define CB_MESSAGE_F_STATUS (UINT64_C(1) << CB_MESSAGE_STATUS)
+#define CB_MESSAGE_F_MODEL (UINT64_C(1) << CB_MESSAGE_MODEL)
 #define CB_MESSAGE_F_CREATED_AT (UINT64_C(1) << CB_MESSAGE_CREATED_AT)
 
 extern const cb_model cb_model_message;

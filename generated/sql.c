@@ -165,8 +165,8 @@ const char cb_sql_conversation_insert[] =
     "INSERT INTO conversations (user_id, title, system_prompt, model, pinned, "
     "created_at, updated_at) VALUES (CASE WHEN ?1 THEN ?2 ELSE NULL END, CASE "
     "WHEN ?3 THEN ?4 ELSE 'New chat' END, CASE WHEN ?5 THEN ?6 ELSE '' END, CASE "
-    "WHEN ?7 THEN ?8 ELSE 'builtin' END, CASE WHEN ?9 THEN ?10 ELSE 0 END, CASE "
-    "WHEN ?11 THEN ?12 ELSE (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) "
+    "WHEN ?7 THEN ?8 ELSE '' END, CASE WHEN ?9 THEN ?10 ELSE 0 END, CASE WHEN "
+    "?11 THEN ?12 ELSE (CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) "
     "AS INTEGER)) END, CASE WHEN ?13 THEN ?14 ELSE (CAST(ROUND((julianday('now') "
     "- 2440587.5) * 86400000.0) AS INTEGER)) END) RETURNING id, user_id, title, "
     "system_prompt, model, pinned, created_at, updated_at";
@@ -187,32 +187,42 @@ const char cb_sql_conversation_update[] =
 const char cb_sql_conversation_delete[] =
     "DELETE FROM conversations WHERE id = ?1";
 
+const char cb_sql_conversation_search[] =
+    "SELECT conversations.id, conversations.user_id, conversations.title, conversations.system_prompt, "
+    "conversations.model, conversations.pinned, conversations.created_at, conversations.updated_at, "
+    "snippet(conversations_fts, -1, char(2), char(3), '…', 12), bm25(conversations_fts) "
+    "FROM conversations_fts JOIN conversations ON conversations.id = conversations_fts.rowid "
+    "WHERE conversations_fts MATCH ?1 AND conversations.user_id = ?2 ORDER BY "
+    "bm25(conversations_fts), conversations.id LIMIT ?3";
+
 const char cb_sql_message_insert[] =
-    "INSERT INTO messages (conversation_id, user_id, role, content, status, created_at) "
-    "VALUES (CASE WHEN ?1 THEN ?2 ELSE NULL END, CASE WHEN ?3 THEN ?4 ELSE NULL "
-    "END, CASE WHEN ?5 THEN ?6 ELSE NULL END, CASE WHEN ?7 THEN ?8 ELSE '' END, "
-    "CASE WHEN ?9 THEN ?10 ELSE 'complete' END, CASE WHEN ?11 THEN ?12 ELSE (CAST(ROUND((julianday('now') "
+    "INSERT INTO messages (conversation_id, user_id, role, content, status, model, "
+    "created_at) VALUES (CASE WHEN ?1 THEN ?2 ELSE NULL END, CASE WHEN ?3 THEN "
+    "?4 ELSE NULL END, CASE WHEN ?5 THEN ?6 ELSE NULL END, CASE WHEN ?7 THEN ?8 "
+    "ELSE '' END, CASE WHEN ?9 THEN ?10 ELSE 'complete' END, CASE WHEN ?11 THEN "
+    "?12 ELSE '' END, CASE WHEN ?13 THEN ?14 ELSE (CAST(ROUND((julianday('now') "
     "- 2440587.5) * 86400000.0) AS INTEGER)) END) RETURNING id, conversation_id, "
-    "user_id, role, content, status, created_at";
+    "user_id, role, content, status, model, created_at";
 
 const char cb_sql_message_get[] =
-    "SELECT id, conversation_id, user_id, role, content, status, created_at FROM "
-    "messages WHERE id = ?1";
+    "SELECT id, conversation_id, user_id, role, content, status, model, created_at "
+    "FROM messages WHERE id = ?1";
 
 const char cb_sql_message_update[] =
     "UPDATE messages SET conversation_id = CASE WHEN ?2 THEN ?3 ELSE conversation_id "
     "END, user_id = CASE WHEN ?4 THEN ?5 ELSE user_id END, role = CASE WHEN ?6 "
     "THEN ?7 ELSE role END, content = CASE WHEN ?8 THEN ?9 ELSE content END, status "
-    "= CASE WHEN ?10 THEN ?11 ELSE status END, created_at = CASE WHEN ?12 THEN "
-    "?13 ELSE created_at END WHERE id = ?1 RETURNING id, conversation_id, user_id, "
-    "role, content, status, created_at";
+    "= CASE WHEN ?10 THEN ?11 ELSE status END, model = CASE WHEN ?12 THEN ?13 "
+    "ELSE model END, created_at = CASE WHEN ?14 THEN ?15 ELSE created_at END WHERE "
+    "id = ?1 RETURNING id, conversation_id, user_id, role, content, status, model, "
+    "created_at";
 
 const char cb_sql_message_delete[] =
     "DELETE FROM messages WHERE id = ?1";
 
 const char cb_sql_message_search[] =
     "SELECT messages.id, messages.conversation_id, messages.user_id, messages.role, "
-    "messages.content, messages.status, messages.created_at, snippet(messages_fts, "
+    "messages.content, messages.status, messages.model, messages.created_at, snippet(messages_fts, "
     "-1, char(2), char(3), '…', 12), bm25(messages_fts) FROM messages_fts JOIN "
     "messages ON messages.id = messages_fts.rowid WHERE messages_fts MATCH ?1 "
     "AND messages.user_id = ?2 ORDER BY bm25(messages_fts), messages.id LIMIT "
@@ -288,14 +298,14 @@ const char cb_sql_conversations_list_after[] =
     "updated_at DESC, id DESC LIMIT ?3";
 
 const char cb_sql_messages_list_first[] =
-    "SELECT id, conversation_id, user_id, role, content, status, created_at FROM "
-    "messages WHERE user_id = ?1 AND conversation_id = ?2 ORDER BY id ASC LIMIT "
-    "?3";
+    "SELECT id, conversation_id, user_id, role, content, status, model, created_at "
+    "FROM messages WHERE user_id = ?1 AND conversation_id = ?2 ORDER BY id ASC "
+    "LIMIT ?3";
 
 const char cb_sql_messages_list_after[] =
-    "SELECT id, conversation_id, user_id, role, content, status, created_at FROM "
-    "messages WHERE user_id = ?1 AND conversation_id = ?2 AND id > ?4 ORDER BY "
-    "id ASC LIMIT ?3";
+    "SELECT id, conversation_id, user_id, role, content, status, model, created_at "
+    "FROM messages WHERE user_id = ?1 AND conversation_id = ?2 AND id > ?4 ORDER "
+    "BY id ASC LIMIT ?3";
 
 const char cb_sql_admin_users_list_first[] =
     "SELECT id, email, email_key, password_hash, active, created_at, updated_at, "
@@ -350,6 +360,7 @@ const char *const cb_stmt_sql[] = {
     [CB_STMT_CONVERSATION_GET] = cb_sql_conversation_get,
     [CB_STMT_CONVERSATION_UPDATE] = cb_sql_conversation_update,
     [CB_STMT_CONVERSATION_DELETE] = cb_sql_conversation_delete,
+    [CB_STMT_CONVERSATION_SEARCH] = cb_sql_conversation_search,
     [CB_STMT_MESSAGE_INSERT] = cb_sql_message_insert,
     [CB_STMT_MESSAGE_GET] = cb_sql_message_get,
     [CB_STMT_MESSAGE_UPDATE] = cb_sql_message_update,

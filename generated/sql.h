@@ -41,6 +41,7 @@ enum cb_stmt_id {
     CB_STMT_CONVERSATION_GET,
     CB_STMT_CONVERSATION_UPDATE,
     CB_STMT_CONVERSATION_DELETE,
+    CB_STMT_CONVERSATION_SEARCH,
     CB_STMT_MESSAGE_INSERT,
     CB_STMT_MESSAGE_GET,
     CB_STMT_MESSAGE_UPDATE,
@@ -100,6 +101,7 @@ extern const char cb_sql_conversation_insert[];
 extern const char cb_sql_conversation_get[];
 extern const char cb_sql_conversation_update[];
 extern const char cb_sql_conversation_delete[];
+extern const char cb_sql_conversation_search[];
 extern const char cb_sql_message_insert[];
 extern const char cb_sql_message_get[];
 extern const char cb_sql_message_update[];

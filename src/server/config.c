@@ -43,6 +43,12 @@ static const key keys[] = {
     {"llm_url", S(llm_url)},
     {"llm_api_key", S(llm_api_key)},
     {"llm_model", S(llm_model)},
+    {"llm_connect_timeout_s", I(llm_connect_timeout_s, 1, 600)},
+    {"llm_stall_timeout_s", I(llm_stall_timeout_s, 1, 3600)},
+    {"llm_total_timeout_s", I(llm_total_timeout_s, 1, 86400)},
+    {"context_budget_chars", I(context_budget_chars, 1000, 10000000)},
+    {"max_message_chars", I(max_message_chars, 1, 100000)},
+    {"max_document_bytes", I(max_document_bytes, 1, 1000000)},
     {"login_free_failures_account", I(login_free_failures_account, 1, 100)},
     {"login_free_failures_address", I(login_free_failures_address, 1, 10000)},
     {"login_max_lock_s", I(login_max_lock_s, 1, 86400)},
@@ -273,6 +279,12 @@ int cb_config_load(cb_config *c, const char *instance, FILE *err)
     c->llm_url = cb_xstrdup("");
     c->llm_api_key = cb_xstrdup("");
     c->llm_model = cb_xstrdup("");
+    c->llm_connect_timeout_s = 10;
+    c->llm_stall_timeout_s = 60;
+    c->llm_total_timeout_s = 600;
+    c->context_budget_chars = 24000;
+    c->max_message_chars = 100000;
+    c->max_document_bytes = 1000000;
     c->login_free_failures_account = 5;
     c->login_free_failures_address = 20;
     c->login_max_lock_s = 900;

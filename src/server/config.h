@@ -27,6 +27,12 @@ typedef struct cb_config {
     char *log_level;       /* error, warning, info, debug */
     char *trusted_proxies; /* comma-separated addresses */
     char *llm_url, *llm_api_key, *llm_model;
+    int llm_connect_timeout_s;          /* connecting to the LLM server */
+    int llm_stall_timeout_s;            /* longest silence inside a reply */
+    int llm_total_timeout_s;            /* longest reply */
+    int context_budget_chars;           /* history sent to an LLM, in characters */
+    int max_message_chars;              /* a user's message, in characters */
+    int max_document_bytes;             /* a knowledge-base document */
     int login_free_failures_account;    /* failed logins per account before back-off */
     int login_free_failures_address;    /* ... per client address */
     int login_max_lock_s;               /* the longest back-off */
