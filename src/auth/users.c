@@ -70,3 +70,24 @@ cb_rc cb_user_add_role(cb_db *db, int64_t user_id, const char *role)
     cb_role_clear(&r);
     return rc;
 }
+
+/* The generic admin list and get of users: the role names join the row
+   (they live in user_roles, which the row itself does not carry). */
+void cb_api_row_extra(cb_ctx *ctx, const cb_resource *res, const void *row, cb_buf *out)
+{
+    if (res->model != &cb_model_user || !ctx->db)
+        return;
+    sqlite3_stmt *q = cb_db_custom_stmt(ctx->db, CB_Q_USER_ROLE_NAMES, CB_SQL_USER_ROLE_NAMES);
+    if (!q)
+        return;
+    sqlite3_bind_int64(q, 1, ((const cb_user *)row)->id);
+    cb_buf_puts(out, ",\"roles\":[");
+    for (int i = 0; sqlite3_step(q) == SQLITE_ROW; i++) {
+        if (i)
+            cb_buf_putc(out, ',');
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        cb_json_write_string(out, name, strlen(name));
+    }
+    sqlite3_reset(q);
+    cb_buf_putc(out, ']');
+}

@@ -234,6 +234,26 @@ static bool parse_limit(const cb_resource *res, const char *s, int *limit, cb_er
     return true;
 }
 
+/* The weak default of cb_api_row_extra (api.h): nothing to add. */
+__attribute__((weak)) void cb_api_row_extra(cb_ctx *ctx, const cb_resource *res, const void *row,
+                                            cb_buf *out)
+{
+    (void)ctx, (void)res, (void)row, (void)out;
+}
+
+/* One row's JSON object with the application's extra members inside it. */
+static void write_row(cb_ctx *ctx, const cb_resource *res, const void *row, cb_buf *out)
+{
+    cb_row_write_json(out, res->model, row);
+    size_t before = out->len;
+    out->len--;                         /* reopen the object: drop its '}' */
+    cb_api_row_extra(ctx, res, row, out);
+    if (out->len == before - 1)
+        out->len++;                     /* nothing added: the '}' is still there */
+    else
+        cb_buf_putc(out, '}');
+}
+
 int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *data)
 {
     cb_ctx *ctx = cb_ctx_of(req, resp);
@@ -274,7 +294,7 @@ int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *da
     for (size_t i = 0; i < rows.n; i++) {
         if (i)
             cb_buf_putc(&page, ',');
-        cb_row_write_json(&page, res->model, (char *)rows.rows + i * res->model->size);
+        write_row(ctx, res, (char *)rows.rows + i * res->model->size, &page);
     }
     cb_buf_puts(&page, "],\"next_cursor\":");
     if (rows.next_cursor)
@@ -315,8 +335,13 @@ int cb_api_get(const struct _u_request *req, struct _u_response *resp, void *dat
     const cb_resource *res = data;
     void *row = new_row(res->model);
     int ret;
-    if (load_item(ctx, res, row, &ret))
-        ret = cb_reply_json(ctx, 200, cb_row_to_json(res->model, row));
+    if (load_item(ctx, res, row, &ret)) {
+        cb_buf item = {0};
+        write_row(ctx, res, row, &item);
+        size_t len;
+        char *text = cb_buf_take(&item, &len);
+        ret = cb_reply_json_text_take(ctx, 200, text, len);
+    }
     free_row(res->model, row);
     return ret;
 }

@@ -120,6 +120,13 @@ int cb_api_update(const struct _u_request *, struct _u_response *, void *);
 int cb_api_delete(const struct _u_request *, struct _u_response *, void *);
 int cb_api_route(const struct _u_request *, struct _u_response *, void *);
 
+/* Members the application adds to a row's JSON object in the generic list
+   and get answers (e.g. a user's role names, which live in a join table).
+   It appends ",\"name\":value" pairs to `out`; the runtime's weak default
+   adds nothing. */
+struct cb_buf;
+void cb_api_row_extra(cb_ctx *ctx, const cb_resource *res, const void *row, struct cb_buf *out);
+
 /* --- replies (src/http/reply.c): each sends exactly one answer ---------- */
 
 /* Request body as a JSON object: 415 unless Content-Type is

@@ -67,3 +67,18 @@ def test_admins_cannot_lock_themselves_out(site):
     problem(site.patch(f"/api/v1/admin/users/{me}", {"roles": ["user"]}, headers=admin), 400)
     problem(site.patch("/api/v1/admin/users/999999", {"active": True}, headers=admin), 404)
     problem(site.patch("/api/v1/admin/users/abc", {"active": True}, headers=admin), 404)
+
+
+def test_list_and_get_show_roles_and_no_secrets(site):
+    admin = session(site, "root@example.org")
+    items = site.get("/api/v1/admin/users", headers=admin).json()["items"]
+    by_email = {u["email"]: u for u in items}
+    assert sorted(by_email["root@example.org"]["roles"]) == ["admin", "user"]
+    assert by_email["bob@example.org"]["roles"] == ["user"]
+    bob = by_email["bob@example.org"]
+    assert set(bob) == {"id", "email", "roles", "active", "created_at", "updated_at"}
+    one = site.get(f"/api/v1/admin/users/{bob['id']}", headers=admin)
+    assert one.status == 200 and one.json() == bob
+    site.patch(f"/api/v1/admin/users/{bob['id']}", {"roles": ["admin", "user"]}, headers=admin)
+    again = site.get(f"/api/v1/admin/users/{bob['id']}", headers=admin).json()
+    assert sorted(again["roles"]) == ["admin", "user"]
