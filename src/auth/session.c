@@ -33,11 +33,6 @@ const cb_password_policy *cb_auth_policy(void)
 
 /* Secrets are made on the first start, not on the first login, so a fresh
    instance is complete (and a damaged pepper stops the server at once). */
-int cb_app_start(void)
-{
-    return cb_auth_policy() ? 0 : -1;
-}
-
 const char *cb_session_cookie_name(void)
 {
     return cb_cfg->http ? "chatbot_session" : "__Host-chatbot_session";

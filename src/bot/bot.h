@@ -81,4 +81,8 @@ void cb_bot_shutdown(void);
 /* The provider that serves `model`, or NULL when no provider offers it. */
 const cb_bot_provider *cb_bot_for_model(const char *model);
 
+/* The model of a conversation that names none: llm_model when an LLM is
+   configured, else "builtin". */
+const char *cb_bot_default_model(void);
+
 #endif

@@ -79,6 +79,12 @@ __attribute__((weak)) int cb_app_start(void)
     return 0;
 }
 
+/* What the application tears down after the server stopped (threads of
+   its own); the weak default does nothing. */
+__attribute__((weak)) void cb_app_stop(void)
+{
+}
+
 int cb_cmd_serve(const char *instance, int argc, char **argv)
 {
     cb_config cfg;
@@ -104,6 +110,7 @@ int cb_cmd_serve(const char *instance, int argc, char **argv)
     if (rc == 0) {
         ulfius_global_init();
         rc = cb_server_run(&cfg) == 0 ? 0 : 1;
+        cb_app_stop();
         ulfius_global_close();
         cb_pool_shutdown();
     }

@@ -15,7 +15,7 @@
 #include <sqlite3.h>
 #include "db/model.h"
 
-#define CB_CUSTOM_STMTS 16
+#define CB_CUSTOM_STMTS 32
 
 struct cb_db {
     sqlite3 *handle;
@@ -42,8 +42,12 @@ sqlite3_stmt *cb_db_stmt(cb_db *db, int id);
 enum cb_custom_slot {
     CB_Q_SESSION_IDENTITY, CB_Q_USER_ROLE_NAMES, CB_Q_TOKEN_IDENTITY, CB_Q_TOKEN_TOUCH,
     CB_Q_END_OTHER_SESSIONS, CB_Q_END_TOKENS, CB_Q_THROTTLE_LOCKED, CB_Q_THROTTLE_FAIL,
-    CB_Q_THROTTLE_LOCK, CB_Q_THROTTLE_RESET
+    CB_Q_THROTTLE_LOCK, CB_Q_THROTTLE_RESET,
+    CB_Q_CHAT_SEARCH,           /* src/chat/search.c */
+    CB_Q_CHAT_HISTORY, CB_Q_REPLY_STORE, CB_Q_LAST_MESSAGE, CB_Q_CONVERSATION_TOUCH, /* src/chat */
+    CB_Q_SLOTS_USED
 };
+_Static_assert(CB_Q_SLOTS_USED <= CB_CUSTOM_STMTS, "raise CB_CUSTOM_STMTS");
 sqlite3_stmt *cb_db_custom_stmt(cb_db *db, enum cb_custom_slot slot, const char *sql);
 
 /* Runs a one-off statement whose only parameter ?1 is an id (admin

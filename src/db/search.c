@@ -9,7 +9,7 @@
  * stripped and turned into [start, end) code-point offsets so clients build
  * their highlighting from plain text.
  */
-#include "db/model.h"
+#include "db/search.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +23,14 @@ static bool is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* The safe FTS5 query for `text`, or NULL when it has no terms. */
-static char *fts_query(const char *text)
+/* See search.h. A term of k bytes becomes at most 2k + 2 bytes (quotes
+   doubled, two around it) plus a separating space, and all but the first
+   follow at least one byte of whitespace: 4 bytes per input byte bound it,
+   plus the '*' and the NUL. */
+char *cb_fts_query(const char *text, size_t min_prefix)
 {
-    size_t len = strlen(text);
-    /* Worst case: every byte a quote (doubled) plus quotes and a space. */
-    char *q = cb_xmalloc(len * 4 + 1);
+    size_t len = strlen(text), last_chars = 0;
+    char *q = cb_xmalloc(len * 4 + 2);
     size_t o = 0;
     const char *p = text;
     while (*p) {
@@ -39,25 +41,28 @@ static char *fts_query(const char *text)
         if (o > 0)
             q[o++] = ' ';
         q[o++] = '"';
-        for (; *p && !is_space((unsigned char)*p); p++) {
+        for (last_chars = 0; *p && !is_space((unsigned char)*p); p++) {
             if (*p == '"')
                 q[o++] = '"';
+            if (((unsigned char)*p & 0xC0) != 0x80)
+                last_chars++;
             q[o++] = *p;
         }
         q[o++] = '"';
     }
-    q[o] = '\0';
     if (o == 0) {
         free(q);
         return NULL;
     }
+    if (min_prefix > 0 && last_chars >= min_prefix && !is_space((unsigned char)text[len - 1]))
+        q[o++] = '*';
+    q[o] = '\0';
     return q;
 }
 
-/* Strips the \x02 / \x03 markers from `raw` into hit->snippet and records
-   each marked span in code points of the stripped text. A stray closing
-   marker is dropped; an unclosed span ends with the snippet. */
-static void take_snippet(const char *raw, cb_search_hit *hit)
+/* See search.h. A stray closing marker is dropped; an unclosed span ends
+   with the snippet. */
+void cb_search_snippet(const char *raw, cb_search_hit *hit)
 {
     size_t len = strlen(raw), o = 0, chars = 0, start = 0, cap = 0;
     bool open = false;
@@ -98,7 +103,7 @@ cb_rc cb_row_search(cb_db *db, const cb_model *m, const char *query, int64_t sco
         return CB_ERROR;
     if (limit < 1 || !cb_utf8_valid(query, strlen(query)))
         return CB_INVALID;
-    char *match = fts_query(query);
+    char *match = cb_fts_query(query, 0);
     if (!match)
         return CB_INVALID;
     sqlite3_stmt *st = cb_db_stmt(db, m->stmt_search);
@@ -131,7 +136,7 @@ cb_rc cb_row_search(cb_db *db, const cb_model *m, const char *query, int64_t sco
         out->rows.n++;
         cb_row_from_stmt(m, st, 0, row);
         const unsigned char *snip = sqlite3_column_text(st, snippet_col);
-        take_snippet(snip ? (const char *)snip : "", hit);
+        cb_search_snippet(snip ? (const char *)snip : "", hit);
         hit->rank = sqlite3_column_double(st, rank_col);
     }
     cb_rc res = cb_db_rc(db, rc);

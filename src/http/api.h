@@ -48,6 +48,10 @@ typedef struct cb_ctx {
    the caller answers 503. */
 cb_db *cb_ctx_db(cb_ctx *ctx);
 
+/* True when the client of the calling thread's connection has closed it
+   (thread per connection: valid in handlers and stream callbacks). */
+bool cb_client_gone(void);
+
 /* --- hooks -------------------------------------------------------------- */
 
 typedef enum cb_hook_event {
@@ -141,6 +145,9 @@ int cb_reply_json_text_take(cb_ctx *ctx, int status, char *text, size_t len);
 int cb_reply_empty(cb_ctx *ctx, int status);
 /* application/problem+json {type,title,status,detail[,errors]} */
 int cb_reply_problem(cb_ctx *ctx, int status, const char *detail, json_t *errors_take);
+/* The same with the members of `members_take` merged in (detail, errors,
+   or extension members such as the stored objects a failure concerns). */
+int cb_reply_problem_with(cb_ctx *ctx, int status, json_t *members_take);
 /* Maps a cb_rc (and errs for CB_INVALID) to its problem answer. */
 int cb_reply_rc(cb_ctx *ctx, cb_rc rc, cb_errors *errs);
 

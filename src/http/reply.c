@@ -100,10 +100,20 @@ int cb_reply_empty(cb_ctx *ctx, int status)
 
 int cb_reply_problem(cb_ctx *ctx, int status, const char *detail, json_t *errors_take)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", reason(status),
-                            "status", status, "detail", detail ? detail : reason(status));
+    json_t *extra = json_object();
+    if (detail)
+        json_object_set_new(extra, "detail", json_string(detail));
     if (errors_take)
-        json_object_set_new(doc, "errors", errors_take);
+        json_object_set_new(extra, "errors", errors_take);
+    return cb_reply_problem_with(ctx, status, extra);
+}
+
+int cb_reply_problem_with(cb_ctx *ctx, int status, json_t *members_take)
+{
+    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", reason(status),
+                            "status", status, "detail", reason(status));
+    json_object_update(doc, members_take);
+    json_decref(members_take);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     ulfius_set_string_body_response(ctx->resp, (unsigned)status, text);

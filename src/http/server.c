@@ -6,8 +6,9 @@
  *
  * Tiers: 0 — a middleware on every request (per-request cb_ctx, client
  * address, security headers, the body limit's 413, the caller's identity);
- * 1 — the generated routes, the OpenAPI document, static files;
- * 2 — 405 with Allow for a known path with another method; 3 — a 404
+ * 1 — the generated routes, the OpenAPI document, static files, and the
+ * pages that cb_app_register_pages() adds (src/web/); 2 — 405 with Allow
+ * for a known path with another method (and the pages' own fallbacks); 3 — a 404
  * catch-all (Ulfius 2.7.13 otherwise answers an empty 200 when only
  * middleware matched). The cb_ctx is freed, and the access log line
  * written, by the response's shared-data destructor: the one place every
@@ -23,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -50,6 +52,8 @@ static int n_allow_values;
    exact because every connection has its own thread and every callback
    of one request runs on it. */
 static _Thread_local char peer_addr[INET6_ADDRSTRLEN];
+/* The connection's socket, for the same reason: cb_client_gone(). */
+static _Thread_local int peer_fd = -1;
 
 static void remember_peer(struct MHD_Connection *con)
 {
@@ -57,6 +61,9 @@ static void remember_peer(struct MHD_Connection *con)
         con ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     peer_addr[0] = '\0';
+    const union MHD_ConnectionInfo *fi =
+        con ? MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+    peer_fd = fi ? fi->connect_fd : -1;
     if (sa && sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer_addr,
                   sizeof peer_addr);
@@ -69,6 +76,14 @@ static void remember_peer(struct MHD_Connection *con)
         else
             inet_ntop(AF_INET6, a, peer_addr, sizeof peer_addr);
     }
+}
+
+bool cb_client_gone(void)
+{
+    if (peer_fd < 0)
+        return false;
+    struct pollfd p = {.fd = peer_fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
@@ -238,6 +253,16 @@ static void add_method_fallbacks(struct _u_instance *u)
     ulfius_add_endpoint_by_val(u, "*", NULL, "/static/*", 2, method_not_allowed, "GET, HEAD");
 }
 
+/* The application's pages (src/web/pages.c defines the strong version).
+   Called after the API routes and before the 405/404 tiers, so it may
+   register page routes at priority 1 and page fallbacks at priority 2.
+   Programs without pages (the test fixture) link this empty default.
+   Returns U_OK or an Ulfius error. */
+__attribute__((weak)) int cb_app_register_pages(struct _u_instance *u)
+{
+    return U_OK;
+}
+
 static int register_routes(struct _u_instance *u)
 {
     int rc = ulfius_add_endpoint_by_val(u, "*", NULL, "*", 0, begin_request, NULL);
@@ -251,6 +276,8 @@ static int register_routes(struct _u_instance *u)
         rc = ulfius_add_endpoint_by_val(u, "GET", NULL, "/static/*", 1, cb_static_file, NULL);
     if (rc == U_OK)
         rc = ulfius_add_endpoint_by_val(u, "HEAD", NULL, "/static/*", 1, cb_static_file, NULL);
+    if (rc == U_OK)
+        rc = cb_app_register_pages(u);
     if (rc == U_OK)
         add_method_fallbacks(u);
     if (rc == U_OK)
@@ -314,12 +341,19 @@ static int start(struct _u_instance *u, const cb_config *cfg, char *cert, char *
     return 0;
 }
 
+/* What the application does when asked to stop, before requests in flight
+   are drained (it ends its streams); the weak default does nothing. */
+__attribute__((weak)) void cb_app_stopping(void)
+{
+}
+
 /* Stops accepting, lets requests in flight finish (30 s at most), stops. */
 static void drain_and_stop(struct _u_instance *u)
 {
     MHD_socket listen_fd = MHD_quiesce_daemon(u->mhd_daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
+    cb_app_stopping();
     double deadline = now_ms() + 30000;
     while (atomic_load(&requests_in_flight) > 0 && now_ms() < deadline)
         usleep(20 * 1000);

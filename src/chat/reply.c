@@ -1,0 +1,330 @@
+/*
+ * reply.c — runs a reply to its end and answers the request: the one
+ * consumer of a job (job.h).
+ *
+ * The consumer owns the reply row. While the provider writes, the row is
+ * updated at least once a second (a crash loses at most a second of a
+ * partial reply; the user's message was committed before the job began);
+ * at the end it gets its final text and status, and only then is the
+ * conversation free for the next reply. The consumer never holds a
+ * database connection while it waits.
+ *
+ * A client that goes away is noticed within a wait slice (250 ms) by
+ * polling its socket (cb_client_gone), not only by a failed write, so the
+ * upstream request is cancelled well within the two seconds promised.
+ */
+#include "chat/chat.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yder.h>
+
+#include "db/db.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+#define SLICE_MS 250            /* longest wait between checks of the client */
+#define STORE_EVERY_MS 1000     /* partial text reaches the row this often */
+#define PING_EVERY_MS 15000     /* an SSE comment keeps idle proxies open */
+#define FINAL_WAIT_MS 3000      /* after a cancel, how long the provider gets */
+
+#define STORE_SQL "UPDATE messages SET content = ?1, status = ?2 WHERE id = ?3"
+
+typedef enum phase { PH_HEAD, PH_BODY, PH_END } phase;
+
+typedef struct run {
+    cb_bot_job *job;
+    int64_t reply_id;
+    char *user_message_json;
+    size_t sent;                /* bytes of text the client has (or waited for) */
+    size_t stored;              /* bytes of text in the row */
+    double stored_ms, wrote_ms;
+    bool finalized;
+    phase phase;
+    cb_buf out;                 /* SSE bytes not yet handed to MHD */
+    size_t out_pos;
+} run;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char *state_name(cb_job_state s)
+{
+    return s == CB_JOB_COMPLETE ? "complete"
+           : s == CB_JOB_ERROR  ? "error"
+           : s == CB_JOB_STOPPED ? "stopped"
+                                 : "streaming";
+}
+
+/* Writes the reply's text and status; with `json`, also its JSON object
+   (malloc'd) as stored. A busy pool skips an intermediate write; a final
+   one waits longer. */
+static cb_rc store(run *r, const char *text, size_t len, cb_job_state state, char **json)
+{
+    bool final = state != CB_JOB_RUNNING;
+    cb_db *db = cb_pool_get(final ? 30000 : 100);
+    if (!db)
+        return CB_BUSY;
+    cb_rc rc = CB_ERROR;
+    sqlite3_stmt *q = cb_db_custom_stmt(db, CB_Q_REPLY_STORE, STORE_SQL);
+    if (q) {
+        sqlite3_bind_text(q, 1, text, (int)len, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, state_name(state), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, r->reply_id);
+        rc = cb_db_rc(db, sqlite3_step(q));
+        sqlite3_reset(q);
+    }
+    if (rc == CB_OK && json) {
+        cb_message m;
+        cb_message_init(&m);
+        rc = cb_message_get(db, r->reply_id, &m);
+        if (rc == CB_OK) {
+            cb_buf b = {0};
+            cb_row_write_json(&b, &cb_model_message, &m);
+            *json = cb_buf_take(&b, &len);
+        }
+        cb_message_clear(&m);
+    }
+    cb_pool_put(db);
+    if (rc != CB_OK)
+        y_log_message(Y_LOG_LEVEL_ERROR, "chat: storing reply %lld failed", (long long)r->reply_id);
+    return rc;
+}
+
+/* Stores the partial text when a second has passed since the last time. */
+static void store_progress(run *r)
+{
+    double now = now_ms();
+    if (now - r->stored_ms < STORE_EVERY_MS)
+        return;
+    size_t len;
+    char *text = cb_job_text(r->job, &len);
+    if (len != r->stored && store(r, text, len, CB_JOB_RUNNING, NULL) == CB_OK)
+        r->stored = len;
+    r->stored_ms = now;
+    free(text);
+}
+
+/* The end of a run: the final row, the conversation freed. Returns the
+   final state; *json is the stored reply (or NULL if it could not be read). */
+static cb_job_state finalize(run *r, char **json)
+{
+    *json = NULL;
+    char *ignored;
+    size_t n;
+    cb_job_state state = cb_job_wait(r->job, SIZE_MAX, 0, &ignored, &n);
+    double deadline = now_ms() + FINAL_WAIT_MS;
+    while (state == CB_JOB_RUNNING && now_ms() < deadline)
+        state = cb_job_wait(r->job, SIZE_MAX, SLICE_MS, &ignored, &n);
+    if (state == CB_JOB_RUNNING)
+        state = CB_JOB_STOPPED;   /* the provider did not answer the cancel */
+    size_t len;
+    char *text = cb_job_text(r->job, &len);
+    store(r, text, len, state, json);
+    free(text);
+    r->finalized = true;
+    cb_job_unregister(r->job);
+    return state;
+}
+
+/* Waits one slice for news; cancels the job when the client left. */
+static cb_job_state step(run *r, char **text, size_t *len)
+{
+    if (cb_client_gone())
+        cb_job_cancel(r->job);
+    cb_job_state state = cb_job_wait(r->job, r->sent, SLICE_MS, text, len);
+    r->sent += *len;
+    if (state == CB_JOB_RUNNING)
+        store_progress(r);
+    return state;
+}
+
+static void run_free(run *r)
+{
+    if (!r->finalized) {
+        cb_job_cancel(r->job);
+        char *json;
+        finalize(r, &json);
+        free(json);
+    }
+    cb_job_unref(r->job);
+    free(r->user_message_json);
+    cb_buf_free(&r->out);
+    free(r);
+}
+
+/* --- SSE ------------------------------------------------------------------ */
+
+static void event(run *r, const char *name, const char *json)
+{
+    cb_buf_puts(&r->out, "event: ");
+    cb_buf_puts(&r->out, name);
+    cb_buf_puts(&r->out, "\ndata: ");
+    cb_buf_puts(&r->out, json);
+    cb_buf_puts(&r->out, "\n\n");
+}
+
+static void delta_event(run *r, const char *text, size_t len)
+{
+    cb_buf b = {0};
+    cb_buf_puts(&b, "{\"content\":");
+    cb_json_write_string(&b, text, len);
+    cb_buf_putc(&b, '}');
+    event(r, "delta", b.data);
+    cb_buf_free(&b);
+}
+
+static void end_events(run *r, cb_job_state state)
+{
+    char *json;
+    state = finalize(r, &json);
+    cb_buf b = {0};
+    if (state == CB_JOB_ERROR) {
+        char detail[256];
+        cb_job_detail(r->job, detail, sizeof detail);
+        cb_buf_puts(&b, "{\"detail\":");
+        cb_json_write_string(&b, detail, strlen(detail));
+        cb_buf_puts(&b, ",\"message\":");
+    } else {
+        cb_buf_puts(&b, "{\"message\":");
+    }
+    cb_buf_puts(&b, json ? json : "null");
+    cb_buf_putc(&b, '}');
+    event(r, state == CB_JOB_ERROR ? "error" : "done", b.data);
+    cb_buf_free(&b);
+    free(json);
+    r->phase = PH_END;
+}
+
+/* Fills r->out with the next bytes to send; false at the end. */
+static bool produce(run *r)
+{
+    r->out.len = 0;
+    r->out_pos = 0;
+    if (r->phase == PH_END)
+        return false;
+    if (r->phase == PH_HEAD) {
+        /* The headers leave with the first bytes: send them at once. */
+        cb_buf_puts(&r->out, ": ok\n\n");
+        if (r->user_message_json)
+            event(r, "user_message", r->user_message_json);
+        r->phase = PH_BODY;
+        return true;
+    }
+    while (r->out.len == 0) {
+        char *text;
+        size_t len;
+        cb_job_state state = step(r, &text, &len);
+        if (text)
+            delta_event(r, text, len);
+        free(text);
+        if (state != CB_JOB_RUNNING)
+            end_events(r, state);
+        else if (r->out.len == 0 && now_ms() - r->wrote_ms >= PING_EVERY_MS)
+            cb_buf_puts(&r->out, ": ping\n\n");
+    }
+    return true;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    run *r = cls;
+    if (r->out_pos == r->out.len && !produce(r))
+        return U_STREAM_END;
+    size_t n = r->out.len - r->out_pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, r->out.data + r->out_pos, n);
+    r->out_pos += n;
+    r->wrote_ms = now_ms();
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    run_free(cls);
+}
+
+/* --- JSON ----------------------------------------------------------------- */
+
+static int answer_json(cb_ctx *ctx, run *r)
+{
+    cb_job_state state = CB_JOB_RUNNING;
+    while (state == CB_JOB_RUNNING) {
+        char *text;
+        size_t len;
+        state = step(r, &text, &len);
+        free(text);
+    }
+    char *json;
+    state = finalize(r, &json);
+    if (!json)
+        return cb_reply_rc(ctx, CB_ERROR, NULL);
+    cb_buf b = {0};
+    int status = r->user_message_json ? 201 : 200;
+    if (state == CB_JOB_ERROR) {
+        /* The user's message is stored; the reply failed upstream. */
+        char detail[256];
+        cb_job_detail(r->job, detail, sizeof detail);
+        json_t *extra = json_pack("{s:s}", "detail", detail);
+        json_object_set_new(extra, "reply", json_loads(json, 0, NULL));
+        if (r->user_message_json)
+            json_object_set_new(extra, "user_message", json_loads(r->user_message_json, 0, NULL));
+        free(json);
+        return cb_reply_problem_with(ctx, 502, extra);
+    }
+    if (r->user_message_json) {
+        cb_buf_puts(&b, "{\"user_message\":");
+        cb_buf_puts(&b, r->user_message_json);
+        cb_buf_puts(&b, ",\"reply\":");
+        cb_buf_puts(&b, json);
+        cb_buf_putc(&b, '}');
+    } else {
+        cb_buf_puts(&b, json);
+    }
+    free(json);
+    size_t len;
+    char *body = cb_buf_take(&b, &len);
+    return cb_reply_json_text_take(ctx, status, body, len);
+}
+
+/* --- start ---------------------------------------------------------------- */
+
+int cb_chat_reply(cb_ctx *ctx, cb_reply_start *s)
+{
+    run *r = cb_xcalloc(1, sizeof *r);
+    r->job = s->job;
+    r->reply_id = s->reply_id;
+    r->user_message_json = s->user_message_json;
+    r->stored_ms = r->wrote_ms = now_ms();
+    cb_job_set_provider(r->job, s->provider);
+    char detail[256] = "";
+    cb_job_ref(r->job);                 /* the provider's reference */
+    if (s->provider->start(s->request, r->job, detail, sizeof detail) != CB_OK)
+        cb_bot_job_finish(r->job, false, detail[0] ? detail : "the bot could not start");
+    /* The request's connection goes back to the pool while the reply runs. */
+    if (ctx->db) {
+        cb_pool_put(ctx->db);
+        ctx->db = NULL;
+    }
+    if (!s->stream) {
+        int ret = answer_json(ctx, r);
+        run_free(r);
+        return ret;
+    }
+    u_map_put(ctx->resp->map_header, "Content-Type", "text/event-stream; charset=utf-8");
+    u_map_put(ctx->resp->map_header, "Cache-Control", "no-store");
+    u_map_put(ctx->resp->map_header, "X-Accel-Buffering", "no");
+    if (ulfius_set_stream_response(ctx->resp, 200, stream_read, stream_free,
+                                   U_STREAM_SIZE_UNKNOWN, 16 * 1024, r) != U_OK) {
+        run_free(r);
+        return cb_reply_rc(ctx, CB_ERROR, NULL);
+    }
+    return U_CALLBACK_COMPLETE;
+}

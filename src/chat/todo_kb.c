@@ -1,3 +1,0 @@
-/* TEMPORARY scaffolding so the tree links while the real handlers are written; deleted by their author. */
-#include "hooks.h"
-int cb_route_document_create(cb_ctx *ctx) { return cb_reply_problem(ctx, 501, "not implemented yet", NULL); }
