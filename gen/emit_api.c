@@ -313,8 +313,10 @@ static void put_resource(gen_buf *b, const gen_resource *r)
             "    .sql_list_first = cb_sql_%s_list_first,\n"
             "    .sql_list_after = cb_sql_%s_list_after,\n"
             "    .stmt_list_first = CB_STMT_%s_LIST_FIRST,\n"
-            "    .stmt_list_after = CB_STMT_%s_LIST_AFTER,\n",
-            r->name, gen_sort_count(r), r->name, r->name, R.s, R.s);
+            "    .stmt_list_after = CB_STMT_%s_LIST_AFTER,\n"
+            "    .stmt_list_first_rev = CB_STMT_%s_LIST_FIRST_REV,\n"
+            "    .stmt_list_after_rev = CB_STMT_%s_LIST_AFTER_REV,\n",
+            r->name, gen_sort_count(r), r->name, r->name, R.s, R.s, R.s, R.s);
     } else {
         gen_buf_put(b,
             "    .sort = NULL,\n"
@@ -322,7 +324,9 @@ static void put_resource(gen_buf *b, const gen_resource *r)
             "    .sql_list_first = NULL,\n"
             "    .sql_list_after = NULL,\n"
             "    .stmt_list_first = -1,\n"
-            "    .stmt_list_after = -1,\n");
+            "    .stmt_list_after = -1,\n"
+            "    .stmt_list_first_rev = -1,\n"
+            "    .stmt_list_after_rev = -1,\n");
     }
     gen_buf_printf(b, "    .page_default = %" PRId64 ",\n    .page_max = %" PRId64 ",\n",
                    r->page_default, r->page_max);

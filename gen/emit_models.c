@@ -158,22 +158,23 @@ static void sql_search(gen_buf *b, const gen_model *m)
     gen_buf_printf(b, " ORDER BY bm25(%s), %s.id LIMIT ?3", fts, m->table);
 }
 
-/* The keyset condition after the cursor: param ?4 is the first key's. */
-static void put_keyset(gen_buf *b, const gen_resource *r, size_t i)
+/* The keyset condition after the cursor: param ?4 is the first key's.
+   `reverse` walks the declared order backwards. */
+static void put_keyset(gen_buf *b, const gen_resource *r, size_t i, bool reverse)
 {
     gen_sort_key k = gen_sort_at(r, i);
-    const char *op = k.desc ? "<" : ">";
+    const char *op = k.desc != reverse ? "<" : ">";
     int p = 4 + (int)i;
     if (i + 1 == gen_sort_count(r)) {
         gen_buf_printf(b, "%s %s ?%d", k.field, op, p);
         return;
     }
     gen_buf_printf(b, "(%s %s ?%d OR (%s = ?%d AND ", k.field, op, p, k.field, p);
-    put_keyset(b, r, i + 1);
+    put_keyset(b, r, i + 1, reverse);
     gen_buf_put(b, "))");
 }
 
-static void sql_list(gen_buf *b, const gen_resource *r, bool after)
+static void sql_list(gen_buf *b, const gen_resource *r, bool after, bool reverse)
 {
     const gen_model *m = r->model;
     const char *glue = " WHERE ";
@@ -190,12 +191,12 @@ static void sql_list(gen_buf *b, const gen_resource *r, bool after)
     }
     if (after) {
         gen_buf_put(b, glue);
-        put_keyset(b, r, 0);
+        put_keyset(b, r, 0, reverse);
     }
     gen_buf_put(b, " ORDER BY ");
     for (size_t i = 0; i < gen_sort_count(r); i++) {
         gen_sort_key k = gen_sort_at(r, i);
-        gen_buf_printf(b, "%s%s %s", i ? ", " : "", k.field, k.desc ? "DESC" : "ASC");
+        gen_buf_printf(b, "%s%s %s", i ? ", " : "", k.field, k.desc != reverse ? "DESC" : "ASC");
     }
     gen_buf_put(b, " LIMIT ?3");
 }
@@ -276,12 +277,15 @@ static void each_stmt(const gen_schema *s, gen_buf *out, stmt_fn fn)
         const gen_resource *r = &s->resources[i];
         if (!r->model || !(r->actions & GACT_LIST))
             continue;
-        gen_buf_printf(&w.name, "%s_list_first", r->name);
-        sql_list(&w.sql, r, false);
-        walk_emit(&w);
-        gen_buf_printf(&w.name, "%s_list_after", r->name);
-        sql_list(&w.sql, r, true);
-        walk_emit(&w);
+        for (int reverse = 0; reverse <= 1; reverse++) {
+            const char *suffix = reverse ? "_rev" : "";
+            gen_buf_printf(&w.name, "%s_list_first%s", r->name, suffix);
+            sql_list(&w.sql, r, false, reverse);
+            walk_emit(&w);
+            gen_buf_printf(&w.name, "%s_list_after%s", r->name, suffix);
+            sql_list(&w.sql, r, true, reverse);
+            walk_emit(&w);
+        }
     }
     gen_buf_free(&w.name);
     gen_buf_free(&w.sql);

@@ -458,6 +458,17 @@ static json_t *list_params(const gen_resource *r)
     jset(cs, "type", jstr("string"));
     jset(cursor, "schema", cs);
     jpush(params, cursor);
+    json_t *reverse = jobj(), *rs = jobj();
+    jset(reverse, "name", jstr("reverse"));
+    jset(reverse, "in", jstr("query"));
+    jset(reverse, "required", must(json_false()));
+    jset(reverse, "description",
+         jstr("true: the list's order backwards (e.g. a conversation's newest messages "
+              "first); cursors then page backwards too."));
+    jset(rs, "type", jstr("boolean"));
+    jset(rs, "default", must(json_false()));
+    jset(reverse, "schema", rs);
+    jpush(params, reverse);
     return params;
 }
 

@@ -48,6 +48,8 @@ const cb_resource cb_res_auth = {
     .sql_list_after = NULL,
     .stmt_list_first = -1,
     .stmt_list_after = -1,
+    .stmt_list_first_rev = -1,
+    .stmt_list_after_rev = -1,
     .page_default = 50,
     .page_max = 200,
 };
@@ -77,6 +79,8 @@ const cb_resource cb_res_tokens = {
     .sql_list_after = cb_sql_tokens_list_after,
     .stmt_list_first = CB_STMT_TOKENS_LIST_FIRST,
     .stmt_list_after = CB_STMT_TOKENS_LIST_AFTER,
+    .stmt_list_first_rev = CB_STMT_TOKENS_LIST_FIRST_REV,
+    .stmt_list_after_rev = CB_STMT_TOKENS_LIST_AFTER_REV,
     .page_default = 50,
     .page_max = 200,
 };
@@ -123,6 +127,8 @@ const cb_resource cb_res_conversations = {
     .sql_list_after = cb_sql_conversations_list_after,
     .stmt_list_first = CB_STMT_CONVERSATIONS_LIST_FIRST,
     .stmt_list_after = CB_STMT_CONVERSATIONS_LIST_AFTER,
+    .stmt_list_first_rev = CB_STMT_CONVERSATIONS_LIST_FIRST_REV,
+    .stmt_list_after_rev = CB_STMT_CONVERSATIONS_LIST_AFTER_REV,
     .page_default = 50,
     .page_max = 200,
     .hooks = {
@@ -154,6 +160,8 @@ const cb_resource cb_res_messages = {
     .sql_list_after = cb_sql_messages_list_after,
     .stmt_list_first = CB_STMT_MESSAGES_LIST_FIRST,
     .stmt_list_after = CB_STMT_MESSAGES_LIST_AFTER,
+    .stmt_list_first_rev = CB_STMT_MESSAGES_LIST_FIRST_REV,
+    .stmt_list_after_rev = CB_STMT_MESSAGES_LIST_AFTER_REV,
     .page_default = 50,
     .page_max = 200,
 };
@@ -177,6 +185,8 @@ const cb_resource cb_res_search = {
     .sql_list_after = NULL,
     .stmt_list_first = -1,
     .stmt_list_after = -1,
+    .stmt_list_first_rev = -1,
+    .stmt_list_after_rev = -1,
     .page_default = 50,
     .page_max = 200,
 };
@@ -200,6 +210,8 @@ const cb_resource cb_res_models = {
     .sql_list_after = NULL,
     .stmt_list_first = -1,
     .stmt_list_after = -1,
+    .stmt_list_first_rev = -1,
+    .stmt_list_after_rev = -1,
     .page_default = 50,
     .page_max = 200,
 };
@@ -228,6 +240,8 @@ const cb_resource cb_res_admin_users = {
     .sql_list_after = cb_sql_admin_users_list_after,
     .stmt_list_first = CB_STMT_ADMIN_USERS_LIST_FIRST,
     .stmt_list_after = CB_STMT_ADMIN_USERS_LIST_AFTER,
+    .stmt_list_first_rev = CB_STMT_ADMIN_USERS_LIST_FIRST_REV,
+    .stmt_list_after_rev = CB_STMT_ADMIN_USERS_LIST_AFTER_REV,
     .page_default = 50,
     .page_max = 200,
 };
@@ -258,6 +272,8 @@ const cb_resource cb_res_admin_documents = {
     .sql_list_after = cb_sql_admin_documents_list_after,
     .stmt_list_first = CB_STMT_ADMIN_DOCUMENTS_LIST_FIRST,
     .stmt_list_after = CB_STMT_ADMIN_DOCUMENTS_LIST_AFTER,
+    .stmt_list_first_rev = CB_STMT_ADMIN_DOCUMENTS_LIST_FIRST_REV,
+    .stmt_list_after_rev = CB_STMT_ADMIN_DOCUMENTS_LIST_AFTER_REV,
     .page_default = 50,
     .page_max = 200,
 };
@@ -281,6 +297,8 @@ const cb_resource cb_res_health = {
     .sql_list_after = NULL,
     .stmt_list_first = -1,
     .stmt_list_after = -1,
+    .stmt_list_first_rev = -1,
+    .stmt_list_after_rev = -1,
     .page_default = 50,
     .page_max = 200,
 };

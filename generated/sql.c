@@ -286,6 +286,16 @@ const char cb_sql_tokens_list_after[] =
     "FROM api_tokens WHERE user_id = ?1 AND (created_at < ?4 OR (created_at = "
     "?4 AND id < ?5)) ORDER BY created_at DESC, id DESC LIMIT ?3";
 
+const char cb_sql_tokens_list_first_rev[] =
+    "SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, last_used_at "
+    "FROM api_tokens WHERE user_id = ?1 ORDER BY created_at ASC, id ASC LIMIT "
+    "?3";
+
+const char cb_sql_tokens_list_after_rev[] =
+    "SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, last_used_at "
+    "FROM api_tokens WHERE user_id = ?1 AND (created_at > ?4 OR (created_at = "
+    "?4 AND id > ?5)) ORDER BY created_at ASC, id ASC LIMIT ?3";
+
 const char cb_sql_conversations_list_first[] =
     "SELECT id, user_id, title, system_prompt, model, pinned, created_at, updated_at "
     "FROM conversations WHERE user_id = ?1 ORDER BY pinned DESC, updated_at DESC, "
@@ -297,6 +307,17 @@ const char cb_sql_conversations_list_after[] =
     "(updated_at < ?5 OR (updated_at = ?5 AND id < ?6)))) ORDER BY pinned DESC, "
     "updated_at DESC, id DESC LIMIT ?3";
 
+const char cb_sql_conversations_list_first_rev[] =
+    "SELECT id, user_id, title, system_prompt, model, pinned, created_at, updated_at "
+    "FROM conversations WHERE user_id = ?1 ORDER BY pinned ASC, updated_at ASC, "
+    "id ASC LIMIT ?3";
+
+const char cb_sql_conversations_list_after_rev[] =
+    "SELECT id, user_id, title, system_prompt, model, pinned, created_at, updated_at "
+    "FROM conversations WHERE user_id = ?1 AND (pinned > ?4 OR (pinned = ?4 AND "
+    "(updated_at > ?5 OR (updated_at = ?5 AND id > ?6)))) ORDER BY pinned ASC, "
+    "updated_at ASC, id ASC LIMIT ?3";
+
 const char cb_sql_messages_list_first[] =
     "SELECT id, conversation_id, user_id, role, content, status, model, created_at "
     "FROM messages WHERE user_id = ?1 AND conversation_id = ?2 ORDER BY id ASC "
@@ -306,6 +327,16 @@ const char cb_sql_messages_list_after[] =
     "SELECT id, conversation_id, user_id, role, content, status, model, created_at "
     "FROM messages WHERE user_id = ?1 AND conversation_id = ?2 AND id > ?4 ORDER "
     "BY id ASC LIMIT ?3";
+
+const char cb_sql_messages_list_first_rev[] =
+    "SELECT id, conversation_id, user_id, role, content, status, model, created_at "
+    "FROM messages WHERE user_id = ?1 AND conversation_id = ?2 ORDER BY id DESC "
+    "LIMIT ?3";
+
+const char cb_sql_messages_list_after_rev[] =
+    "SELECT id, conversation_id, user_id, role, content, status, model, created_at "
+    "FROM messages WHERE user_id = ?1 AND conversation_id = ?2 AND id < ?4 ORDER "
+    "BY id DESC LIMIT ?3";
 
 const char cb_sql_admin_users_list_first[] =
     "SELECT id, email, email_key, password_hash, active, created_at, updated_at, "
@@ -317,6 +348,16 @@ const char cb_sql_admin_users_list_after[] =
     "last_login_at, last_login_ip, login_count, failed_logins, locked_until FROM "
     "users WHERE id > ?4 ORDER BY id ASC LIMIT ?3";
 
+const char cb_sql_admin_users_list_first_rev[] =
+    "SELECT id, email, email_key, password_hash, active, created_at, updated_at, "
+    "last_login_at, last_login_ip, login_count, failed_logins, locked_until FROM "
+    "users ORDER BY id DESC LIMIT ?3";
+
+const char cb_sql_admin_users_list_after_rev[] =
+    "SELECT id, email, email_key, password_hash, active, created_at, updated_at, "
+    "last_login_at, last_login_ip, login_count, failed_logins, locked_until FROM "
+    "users WHERE id < ?4 ORDER BY id DESC LIMIT ?3";
+
 const char cb_sql_admin_documents_list_first[] =
     "SELECT id, title, content, bytes, passages, created_by, created_at FROM documents "
     "ORDER BY created_at DESC, id DESC LIMIT ?3";
@@ -325,6 +366,15 @@ const char cb_sql_admin_documents_list_after[] =
     "SELECT id, title, content, bytes, passages, created_by, created_at FROM documents "
     "WHERE (created_at < ?4 OR (created_at = ?4 AND id < ?5)) ORDER BY created_at "
     "DESC, id DESC LIMIT ?3";
+
+const char cb_sql_admin_documents_list_first_rev[] =
+    "SELECT id, title, content, bytes, passages, created_by, created_at FROM documents "
+    "ORDER BY created_at ASC, id ASC LIMIT ?3";
+
+const char cb_sql_admin_documents_list_after_rev[] =
+    "SELECT id, title, content, bytes, passages, created_by, created_at FROM documents "
+    "WHERE (created_at > ?4 OR (created_at = ?4 AND id > ?5)) ORDER BY created_at "
+    "ASC, id ASC LIMIT ?3";
 
 /* One NULL past the last id, so the table is never empty. */
 const char *const cb_stmt_sql[] = {
@@ -377,14 +427,24 @@ const char *const cb_stmt_sql[] = {
     [CB_STMT_PASSAGE_SEARCH] = cb_sql_passage_search,
     [CB_STMT_TOKENS_LIST_FIRST] = cb_sql_tokens_list_first,
     [CB_STMT_TOKENS_LIST_AFTER] = cb_sql_tokens_list_after,
+    [CB_STMT_TOKENS_LIST_FIRST_REV] = cb_sql_tokens_list_first_rev,
+    [CB_STMT_TOKENS_LIST_AFTER_REV] = cb_sql_tokens_list_after_rev,
     [CB_STMT_CONVERSATIONS_LIST_FIRST] = cb_sql_conversations_list_first,
     [CB_STMT_CONVERSATIONS_LIST_AFTER] = cb_sql_conversations_list_after,
+    [CB_STMT_CONVERSATIONS_LIST_FIRST_REV] = cb_sql_conversations_list_first_rev,
+    [CB_STMT_CONVERSATIONS_LIST_AFTER_REV] = cb_sql_conversations_list_after_rev,
     [CB_STMT_MESSAGES_LIST_FIRST] = cb_sql_messages_list_first,
     [CB_STMT_MESSAGES_LIST_AFTER] = cb_sql_messages_list_after,
+    [CB_STMT_MESSAGES_LIST_FIRST_REV] = cb_sql_messages_list_first_rev,
+    [CB_STMT_MESSAGES_LIST_AFTER_REV] = cb_sql_messages_list_after_rev,
     [CB_STMT_ADMIN_USERS_LIST_FIRST] = cb_sql_admin_users_list_first,
     [CB_STMT_ADMIN_USERS_LIST_AFTER] = cb_sql_admin_users_list_after,
+    [CB_STMT_ADMIN_USERS_LIST_FIRST_REV] = cb_sql_admin_users_list_first_rev,
+    [CB_STMT_ADMIN_USERS_LIST_AFTER_REV] = cb_sql_admin_users_list_after_rev,
     [CB_STMT_ADMIN_DOCUMENTS_LIST_FIRST] = cb_sql_admin_documents_list_first,
     [CB_STMT_ADMIN_DOCUMENTS_LIST_AFTER] = cb_sql_admin_documents_list_after,
+    [CB_STMT_ADMIN_DOCUMENTS_LIST_FIRST_REV] = cb_sql_admin_documents_list_first_rev,
+    [CB_STMT_ADMIN_DOCUMENTS_LIST_AFTER_REV] = cb_sql_admin_documents_list_after_rev,
     [CB_STMT_COUNT] = NULL,
 };
 

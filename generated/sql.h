@@ -58,14 +58,24 @@ enum cb_stmt_id {
     CB_STMT_PASSAGE_SEARCH,
     CB_STMT_TOKENS_LIST_FIRST,
     CB_STMT_TOKENS_LIST_AFTER,
+    CB_STMT_TOKENS_LIST_FIRST_REV,
+    CB_STMT_TOKENS_LIST_AFTER_REV,
     CB_STMT_CONVERSATIONS_LIST_FIRST,
     CB_STMT_CONVERSATIONS_LIST_AFTER,
+    CB_STMT_CONVERSATIONS_LIST_FIRST_REV,
+    CB_STMT_CONVERSATIONS_LIST_AFTER_REV,
     CB_STMT_MESSAGES_LIST_FIRST,
     CB_STMT_MESSAGES_LIST_AFTER,
+    CB_STMT_MESSAGES_LIST_FIRST_REV,
+    CB_STMT_MESSAGES_LIST_AFTER_REV,
     CB_STMT_ADMIN_USERS_LIST_FIRST,
     CB_STMT_ADMIN_USERS_LIST_AFTER,
+    CB_STMT_ADMIN_USERS_LIST_FIRST_REV,
+    CB_STMT_ADMIN_USERS_LIST_AFTER_REV,
     CB_STMT_ADMIN_DOCUMENTS_LIST_FIRST,
     CB_STMT_ADMIN_DOCUMENTS_LIST_AFTER,
+    CB_STMT_ADMIN_DOCUMENTS_LIST_FIRST_REV,
+    CB_STMT_ADMIN_DOCUMENTS_LIST_AFTER_REV,
     CB_STMT_COUNT
 };
 
@@ -118,13 +128,23 @@ extern const char cb_sql_passage_delete[];
 extern const char cb_sql_passage_search[];
 extern const char cb_sql_tokens_list_first[];
 extern const char cb_sql_tokens_list_after[];
+extern const char cb_sql_tokens_list_first_rev[];
+extern const char cb_sql_tokens_list_after_rev[];
 extern const char cb_sql_conversations_list_first[];
 extern const char cb_sql_conversations_list_after[];
+extern const char cb_sql_conversations_list_first_rev[];
+extern const char cb_sql_conversations_list_after_rev[];
 extern const char cb_sql_messages_list_first[];
 extern const char cb_sql_messages_list_after[];
+extern const char cb_sql_messages_list_first_rev[];
+extern const char cb_sql_messages_list_after_rev[];
 extern const char cb_sql_admin_users_list_first[];
 extern const char cb_sql_admin_users_list_after[];
+extern const char cb_sql_admin_users_list_first_rev[];
+extern const char cb_sql_admin_users_list_after_rev[];
 extern const char cb_sql_admin_documents_list_first[];
 extern const char cb_sql_admin_documents_list_after[];
+extern const char cb_sql_admin_documents_list_first_rev[];
+extern const char cb_sql_admin_documents_list_after_rev[];
 
 #endif

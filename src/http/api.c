@@ -203,7 +203,7 @@ static bool path_param(const char *path, const char *name)
     return false;
 }
 
-/* Query parameters a list understands: limit, cursor and the path's own
+/* Query parameters a list understands: limit, cursor, reverse and the path's own
    (Ulfius puts route parameters and the query in the same map). */
 static bool unknown_parameters(const cb_resource *res, const struct _u_request *req,
                                cb_errors *errs)
@@ -211,7 +211,7 @@ static bool unknown_parameters(const cb_resource *res, const struct _u_request *
     const char **keys = u_map_enum_keys(req->map_url);
     bool unknown = false;
     for (int i = 0; keys && keys[i]; i++) {
-        if (strcmp(keys[i], "limit") && strcmp(keys[i], "cursor") &&
+        if (strcmp(keys[i], "limit") && strcmp(keys[i], "cursor") && strcmp(keys[i], "reverse") &&
             !path_param(res->path, keys[i])) {
             cb_errors_add(errs, keys[i], "unknown query parameter");
             unknown = true;
@@ -232,6 +232,15 @@ static bool parse_limit(const cb_resource *res, const char *s, int *limit, cb_er
     }
     *limit = (int)v;
     return true;
+}
+
+static bool parse_reverse(const char *s, bool *reverse, cb_errors *errs)
+{
+    *reverse = s && strcmp(s, "true") == 0;
+    if (!s || *reverse || strcmp(s, "false") == 0)
+        return true;
+    cb_errors_add(errs, "reverse", "must be true or false");
+    return false;
 }
 
 /* The weak default of cb_api_row_extra (api.h): nothing to add. */
@@ -263,8 +272,10 @@ int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *da
         return ret;
     cb_errors errs = {0};
     int limit;
+    bool reverse;
     bool bad = unknown_parameters(res, req, &errs);
     bad |= !parse_limit(res, u_map_get(req->map_url, "limit"), &limit, &errs);
+    bad |= !parse_reverse(u_map_get(req->map_url, "reverse"), &reverse, &errs);
     if (bad)
         return cb_reply_rc(ctx, CB_INVALID, &errs);
     int64_t parent_id;
@@ -274,8 +285,8 @@ int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *da
     cb_db *db = cb_ctx_db(ctx);
     if (!db)
         return cb_reply_rc(ctx, CB_BUSY, NULL);
-    cb_list_query q = {.stmt_first = res->stmt_list_first,
-                       .stmt_after = res->stmt_list_after,
+    cb_list_query q = {.stmt_first = reverse ? res->stmt_list_first_rev : res->stmt_list_first,
+                       .stmt_after = reverse ? res->stmt_list_after_rev : res->stmt_list_after,
                        .sort = res->sort,
                        .n_sort = res->n_sort,
                        .has_scope = res->owner_field >= 0,

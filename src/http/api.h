@@ -93,6 +93,7 @@ typedef struct cb_resource {
     unsigned n_sort;
     const char *sql_list_first, *sql_list_after;
     int stmt_list_first, stmt_list_after;
+    int stmt_list_first_rev, stmt_list_after_rev;     /* ?reverse=true: the order backwards */
     int page_default, page_max;
     cb_hook_fn hooks[CB_HOOK_COUNT];    /* NULL where none */
 } cb_resource;

@@ -95,7 +95,29 @@ def test_list_paginates_with_cursor_in_sort_order(tmp_path, make_server):
     assert len(srv.get(f"{NOTES}?limit=10").json()["items"]) == 8
 
 
+def test_reverse_lists_walk_the_order_backwards(tmp_path, make_server):
+    srv = make_server().start()
+    for i in range(8):
+        create(srv, title=f"n{i}", priority=i % 3)
+
+    def walk(extra):
+        seen, cursor = [], None
+        while True:
+            r = srv.get(f"{NOTES}?limit=3{extra}" + (f"&cursor={cursor}" if cursor else ""))
+            assert r.status == 200, r
+            seen += [n["id"] for n in r.json()["items"]]
+            if not (cursor := r.json()["next_cursor"]):
+                return seen
+    forward = walk("")
+    assert walk("&reverse=true") == forward[::-1]
+    assert walk("&reverse=false") == forward
+    # The last page first, then a cursor taken from it continues backwards.
+    first = srv.get(f"{NOTES}?limit=3&reverse=true").json()
+    assert [n["id"] for n in first["items"]] == forward[::-1][:3]
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=11", "limit=abc", "limit=-1", "limit=",
+                                   "reverse=1", "reverse=yes", "reverse=",
                                    "cursor=abc", "cursor=" + base64.urlsafe_b64encode(b'[1,2]').decode().rstrip("="),
                                    "cursor=" + base64.urlsafe_b64encode(b'{"x":1}').decode().rstrip("="),
                                    "bogus=1"])

@@ -61,6 +61,8 @@ const cb_resource cb_res_notes = {
     .sql_list_after = cb_sql_notes_list_after,
     .stmt_list_first = CB_STMT_NOTES_LIST_FIRST,
     .stmt_list_after = CB_STMT_NOTES_LIST_AFTER,
+    .stmt_list_first_rev = CB_STMT_NOTES_LIST_FIRST_REV,
+    .stmt_list_after_rev = CB_STMT_NOTES_LIST_AFTER_REV,
     .page_default = 3,
     .page_max = 10,
     .hooks = {
@@ -94,6 +96,8 @@ const cb_resource cb_res_tags = {
     .sql_list_after = cb_sql_tags_list_after,
     .stmt_list_first = CB_STMT_TAGS_LIST_FIRST,
     .stmt_list_after = CB_STMT_TAGS_LIST_AFTER,
+    .stmt_list_first_rev = CB_STMT_TAGS_LIST_FIRST_REV,
+    .stmt_list_after_rev = CB_STMT_TAGS_LIST_AFTER_REV,
     .page_default = 50,
     .page_max = 200,
 };
@@ -117,6 +121,8 @@ const cb_resource cb_res_health = {
     .sql_list_after = NULL,
     .stmt_list_first = -1,
     .stmt_list_after = -1,
+    .stmt_list_first_rev = -1,
+    .stmt_list_after_rev = -1,
     .page_default = 50,
     .page_max = 200,
 };

@@ -70,6 +70,17 @@ const char cb_sql_notes_list_after[] =
     "AND (created_at < ?5 OR (created_at = ?5 AND id < ?6)))) ORDER BY priority "
     "DESC, created_at DESC, id DESC LIMIT ?3";
 
+const char cb_sql_notes_list_first_rev[] =
+    "SELECT id, title, body, priority, done, kind, contact, extra, due_at, secret, "
+    "created_at, updated_at FROM notes ORDER BY priority ASC, created_at ASC, "
+    "id ASC LIMIT ?3";
+
+const char cb_sql_notes_list_after_rev[] =
+    "SELECT id, title, body, priority, done, kind, contact, extra, due_at, secret, "
+    "created_at, updated_at FROM notes WHERE (priority > ?4 OR (priority = ?4 "
+    "AND (created_at > ?5 OR (created_at = ?5 AND id > ?6)))) ORDER BY priority "
+    "ASC, created_at ASC, id ASC LIMIT ?3";
+
 const char cb_sql_tags_list_first[] =
     "SELECT id, note_id, label FROM tags WHERE note_id = ?2 ORDER BY id ASC LIMIT "
     "?3";
@@ -77,6 +88,14 @@ const char cb_sql_tags_list_first[] =
 const char cb_sql_tags_list_after[] =
     "SELECT id, note_id, label FROM tags WHERE note_id = ?2 AND id > ?4 ORDER "
     "BY id ASC LIMIT ?3";
+
+const char cb_sql_tags_list_first_rev[] =
+    "SELECT id, note_id, label FROM tags WHERE note_id = ?2 ORDER BY id DESC LIMIT "
+    "?3";
+
+const char cb_sql_tags_list_after_rev[] =
+    "SELECT id, note_id, label FROM tags WHERE note_id = ?2 AND id < ?4 ORDER "
+    "BY id DESC LIMIT ?3";
 
 /* One NULL past the last id, so the table is never empty. */
 const char *const cb_stmt_sql[] = {
@@ -91,8 +110,12 @@ const char *const cb_stmt_sql[] = {
     [CB_STMT_TAG_DELETE] = cb_sql_tag_delete,
     [CB_STMT_NOTES_LIST_FIRST] = cb_sql_notes_list_first,
     [CB_STMT_NOTES_LIST_AFTER] = cb_sql_notes_list_after,
+    [CB_STMT_NOTES_LIST_FIRST_REV] = cb_sql_notes_list_first_rev,
+    [CB_STMT_NOTES_LIST_AFTER_REV] = cb_sql_notes_list_after_rev,
     [CB_STMT_TAGS_LIST_FIRST] = cb_sql_tags_list_first,
     [CB_STMT_TAGS_LIST_AFTER] = cb_sql_tags_list_after,
+    [CB_STMT_TAGS_LIST_FIRST_REV] = cb_sql_tags_list_first_rev,
+    [CB_STMT_TAGS_LIST_AFTER_REV] = cb_sql_tags_list_after_rev,
     [CB_STMT_COUNT] = NULL,
 };
 

@@ -20,8 +20,12 @@ enum cb_stmt_id {
     CB_STMT_TAG_DELETE,
     CB_STMT_NOTES_LIST_FIRST,
     CB_STMT_NOTES_LIST_AFTER,
+    CB_STMT_NOTES_LIST_FIRST_REV,
+    CB_STMT_NOTES_LIST_AFTER_REV,
     CB_STMT_TAGS_LIST_FIRST,
     CB_STMT_TAGS_LIST_AFTER,
+    CB_STMT_TAGS_LIST_FIRST_REV,
+    CB_STMT_TAGS_LIST_AFTER_REV,
     CB_STMT_COUNT
 };
 
@@ -36,7 +40,11 @@ extern const char cb_sql_tag_update[];
 extern const char cb_sql_tag_delete[];
 extern const char cb_sql_notes_list_first[];
 extern const char cb_sql_notes_list_after[];
+extern const char cb_sql_notes_list_first_rev[];
+extern const char cb_sql_notes_list_after_rev[];
 extern const char cb_sql_tags_list_first[];
 extern const char cb_sql_tags_list_after[];
+extern const char cb_sql_tags_list_first_rev[];
+extern const char cb_sql_tags_list_after_rev[];
 
 #endif
