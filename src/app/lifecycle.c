@@ -27,5 +27,6 @@ void cb_app_stopping(void)
 
 void cb_app_stop(void)
 {
+    cb_chat_titles_wait();
     cb_bot_shutdown();
 }

@@ -55,6 +55,13 @@ typedef struct cb_reply_start {
 } cb_reply_start;
 int cb_chat_reply(cb_ctx *ctx, cb_reply_start *start);
 
+/* With an LLM (and llm_titles on), asks the model for a one-line title in
+   the background; it replaces `heuristic` unless the title changed. */
+void cb_chat_title_later(int64_t conversation_id, const char *model, const char *first_message,
+                         const char *heuristic);
+/* Waits (bounded) for title requests still running (server stop). */
+void cb_chat_titles_wait(void);
+
 /* Marks replies left "streaming" by a crash as "stopped" (server start,
    before any request). 0, or -1 (logged). */
 int cb_chat_recover(const char *path);

@@ -245,9 +245,10 @@ static int reply_busy(cb_ctx *ctx)
                             NULL);
 }
 
-/* Stores the user's message and an empty reply; their ids and JSON out. */
+/* Stores the user's message and an empty reply; their ids and JSON out,
+   and *first: this was the first message and the title still the default. */
 static cb_rc store_turn(cb_db *db, cb_ctx *ctx, cb_conversation *c, cb_message *msg,
-                        cb_message *reply, char **user_json)
+                        cb_message *reply, char **user_json, bool *first)
 {
     int64_t last_id;
     bool last_is_reply;
@@ -264,6 +265,7 @@ static cb_rc store_turn(cb_db *db, cb_ctx *ctx, cb_conversation *c, cb_message *
     reply_row(reply, c, ctx->user_id, cb_chat_model_of(c));
     if (rc == CB_OK)
         rc = cb_message_insert(db, reply);
+    *first = rc == CB_OK && last_id == 0 && strcmp(c->title, DEFAULT_TITLE) == 0;
     if (rc == CB_OK)
         rc = touch_conversation(db, c, last_id == 0, msg->content);
     if (rc == CB_OK)
@@ -291,6 +293,7 @@ int cb_route_message_create(cb_ctx *ctx)
     json_t *stream = NULL, *body = NULL;
     cb_bot_job *job = NULL;
     char *user_json = NULL;
+    bool first = false;
     int ret;
     cb_rc rc = cb_chat_load_conversation(ctx, "conversation_id", &c);
     if (rc != CB_OK) {
@@ -308,11 +311,13 @@ int cb_route_message_create(cb_ctx *ctx)
         ;
     else if (!(job = cb_job_claim(c.id)))
         ret = reply_busy(ctx);
-    else if ((rc = store_turn(ctx->db, ctx, &c, &msg, &reply, &user_json)) != CB_OK) {
+    else if ((rc = store_turn(ctx->db, ctx, &c, &msg, &reply, &user_json, &first)) != CB_OK) {
         cb_job_unregister(job);
         cb_job_unref(job);
         ret = cb_reply_rc(ctx, rc, &errs);
     } else {
+        if (first && provider == &cb_bot_openai)
+            cb_chat_title_later(c.id, cb_chat_model_of(&c), msg.content, c.title);
         ret = start_reply(ctx, &c, provider, job, reply.id, user_json,
                           cb_chat_wants_stream(ctx, stream));
     }

@@ -46,6 +46,7 @@ static const key keys[] = {
     {"llm_connect_timeout_s", I(llm_connect_timeout_s, 1, 600)},
     {"llm_stall_timeout_s", I(llm_stall_timeout_s, 1, 3600)},
     {"llm_total_timeout_s", I(llm_total_timeout_s, 1, 86400)},
+    {"llm_titles", K_BOOL, offsetof(cb_config, llm_titles), 0, 0},
     {"context_budget_chars", I(context_budget_chars, 1000, 10000000)},
     {"max_message_chars", I(max_message_chars, 1, 100000)},
     {"max_document_bytes", I(max_document_bytes, 1, 1000000)},
@@ -282,6 +283,7 @@ int cb_config_load(cb_config *c, const char *instance, FILE *err)
     c->llm_connect_timeout_s = 10;
     c->llm_stall_timeout_s = 60;
     c->llm_total_timeout_s = 600;
+    c->llm_titles = true;
     c->context_budget_chars = 24000;
     c->max_message_chars = 100000;
     c->max_document_bytes = 1000000;

@@ -30,6 +30,7 @@ typedef struct cb_config {
     int llm_connect_timeout_s;          /* connecting to the LLM server */
     int llm_stall_timeout_s;            /* longest silence inside a reply */
     int llm_total_timeout_s;            /* longest reply */
+    bool llm_titles;                    /* an LLM names new conversations */
     int context_budget_chars;           /* history sent to an LLM, in characters */
     int max_message_chars;              /* a user's message, in characters */
     int max_document_bytes;             /* a knowledge-base document */

@@ -24,8 +24,11 @@ def upstream():
 def llm(upstream, tmp_path_factory):
     """The application with the fake upstream as its LLM."""
     inst = tmp_path_factory.mktemp("chat")
+    # Titles by the model are off here: they add requests to the upstream's
+    # log that these tests read; test_the_llm_names_new_conversations has them on.
     (inst / "config").write_text("registrations_per_hour = 100000\n"
-                                 "llm_stall_timeout_s = 3\n")
+                                 "llm_stall_timeout_s = 3\n"
+                                 "llm_titles = false\n")
     srv = Server(binary("chatbot"), inst, env={"CHATBOT_LLM_URL": upstream.url,
                                               "CHATBOT_LLM_MODEL": "fake-small"})
     srv.start()
@@ -37,6 +40,11 @@ def llm(upstream, tmp_path_factory):
 def up(upstream):
     upstream.reset()
     return upstream
+
+
+def llm_env(up, titles=False):
+    return {"CHATBOT_LLM_URL": up.url, "CHATBOT_LLM_MODEL": "fake-small",
+            "CHATBOT_LLM_TITLES": "true" if titles else "false"}
 
 
 def msgs(srv, h, cid):
@@ -67,6 +75,28 @@ def test_json_reply_from_the_llm_is_stored(llm, up):
     assert body["reply"]["model"] == "fake-small"
     assert [m["id"] for m in msgs(llm, h, c["id"])] == [body["user_message"]["id"],
                                                         body["reply"]["id"]]
+
+
+def test_the_llm_names_new_conversations(up, make_server):
+    srv = make_server("chatbot", env=llm_env(up, titles=True)).start()
+    h = signed_in(srv)
+    c = new_conversation(srv, h)
+    up.set_scenario(text='"Sourdough Baking at Home."\nMore text')
+    send(srv, h, c["id"], "How do I bake sourdough bread?", stream=False)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        title = srv.get(f"/api/v1/conversations/{c['id']}", headers=h).json()["title"]
+        if title == "Sourdough Baking at Home":
+            break
+        time.sleep(0.05)
+    assert title == "Sourdough Baking at Home"
+    prompts = [r["messages"] for r in up.log() if r["messages"][0]["content"].startswith("Write a title")]
+    assert prompts and prompts[0][1] == {"role": "user", "content": "How do I bake sourdough bread?"}
+    # A title the user chose is never overwritten.
+    c2 = new_conversation(srv, h, title="Mine")
+    send(srv, h, c2["id"], "hello there", stream=False)
+    time.sleep(0.5)
+    assert srv.get(f"/api/v1/conversations/{c2['id']}", headers=h).json()["title"] == "Mine"
 
 
 def test_first_message_names_the_conversation(llm, up):
@@ -105,8 +135,7 @@ def test_the_model_gets_knowledge_base_passages_with_sources(llm, up):
 
 
 def test_context_budget_drops_old_turns_but_keeps_the_new_message(up, make_server):
-    srv = make_server("chatbot", env={"CHATBOT_LLM_URL": up.url, "CHATBOT_LLM_MODEL": "fake-small",
-                                      "CHATBOT_CONTEXT_BUDGET_CHARS": "1000"}).start()
+    srv = make_server("chatbot", env={**llm_env(up), "CHATBOT_CONTEXT_BUDGET_CHARS": "1000"}).start()
     h = signed_in(srv)
     c = new_conversation(srv, h)
     for i in range(3):
@@ -397,8 +426,7 @@ def test_deleting_a_conversation_deletes_its_messages(llm, up):
 
 
 def test_shutdown_during_a_stream_stores_the_reply(up, make_server):
-    srv = make_server("chatbot", env={"CHATBOT_LLM_URL": up.url,
-                                      "CHATBOT_LLM_MODEL": "fake-small"}).start()
+    srv = make_server("chatbot", env=llm_env(up)).start()
     h = signed_in(srv)
     c = new_conversation(srv, h)
     s = start_slow(srv, h, c["id"], up)
@@ -412,8 +440,7 @@ def test_shutdown_during_a_stream_stores_the_reply(up, make_server):
 
 
 def test_a_crash_loses_at_most_a_second_of_the_reply(up, make_server):
-    srv = make_server("chatbot", env={"CHATBOT_LLM_URL": up.url,
-                                      "CHATBOT_LLM_MODEL": "fake-small"}).start()
+    srv = make_server("chatbot", env=llm_env(up)).start()
     h = signed_in(srv)
     c = new_conversation(srv, h)
     s = start_slow(srv, h, c["id"], up, rate=20)
