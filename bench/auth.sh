@@ -2,10 +2,13 @@
 # auth.sh — what authentication costs: GET /api/v1/auth/me with a cookie
 # session beside GET /api/v1/health, same server, same run (wrk, loopback,
 # HTTPS keep-alive). Prints a Markdown table for bench/RESULTS.md.
-#   bench/auth.sh [DURATION_SECONDS] [CONNECTIONS]      (default 10, 64)
+#   bench/auth.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS]   (default 10, 64, 3)
+# Each round runs the three cells in a rotated order (whatever runs first
+# or last in a round must not decide the comparison); the table gives the
+# median of the rounds and every round's figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dur=${1:-10} conns=${2:-64}
+dur=${1:-10} conns=${2:-64} rounds=${3:-3}
 scripts/deps.sh bench
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target chatbot >/dev/null
@@ -35,12 +38,29 @@ PY
 )
 read -r cookie token <<<"$cookie"
 cell() {
-  local out
-  out=$(wrk -t2 -c"$conns" -d"${dur}s" --latency "$@" 2>&1)
-  echo "$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out") | $(awk '$1 == "50%" {print $2}' <<<"$out") | $(awk '$1 == "99%" {print $2}' <<<"$out") | $(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+  wrk -t2 -c"$conns" -d"${dur}s" --latency "$@" 2>&1
 }
-echo "| endpoint | connections | req/s | p50 | p99 | non-2xx |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-echo "| GET /api/v1/health | $conns | $(cell https://127.0.0.1:$port/api/v1/health) |"
-echo "| GET /api/v1/auth/me (cookie session) | $conns | $(cell -H "Cookie: $cookie" https://127.0.0.1:$port/api/v1/auth/me) |"
-echo "| GET /api/v1/auth/me (bearer token) | $conns | $(cell -H "Authorization: Bearer $token" https://127.0.0.1:$port/api/v1/auth/me) |"
+names=("GET /api/v1/health" "GET /api/v1/auth/me (cookie session)" "GET /api/v1/auth/me (bearer token)")
+args=("https://127.0.0.1:$port/api/v1/health"
+      "-H|Cookie: $cookie|https://127.0.0.1:$port/api/v1/auth/me"
+      "-H|Authorization: Bearer $token|https://127.0.0.1:$port/api/v1/auth/me")
+declare -a rps p50 p99 bad
+for ((r = 0; r < rounds; r++)); do
+  for ((k = 0; k < 3; k++)); do
+    i=$(( (k + r) % 3 ))
+    IFS='|' read -r -a a <<<"${args[$i]}"
+    out=$(cell "${a[@]}")
+    rps[$i]+="$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out") "
+    p50[$i]+="$(awk '$1 == "50%" {print $2}' <<<"$out") "
+    p99[$i]+="$(awk '$1 == "99%" {print $2}' <<<"$out") "
+    bad[$i]+="$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+health=$(median <<<"${rps[0]}")
+echo "| endpoint | connections | req/s (median of $rounds) | rounds | share of health | p50 (last) | p99 (last) | non-2xx |"
+echo "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
+for i in 0 1 2; do
+  m=$(median <<<"${rps[$i]}")
+  echo "| ${names[$i]} | $conns | $m | ${rps[$i]% } | $(awk -v a="$m" -v b="$health" 'BEGIN {printf "%.0f %%", 100 * a / b}') | $(awk '{print $NF}' <<<"${p50[$i]}") | $(awk '{print $NF}' <<<"${p99[$i]}") | ${bad[$i]:-0} |"
+done

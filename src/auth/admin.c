@@ -75,15 +75,14 @@ static cb_rc apply(cb_db *db, int64_t id, const change *c)
 int cb_route_admin_user_update(cb_ctx *ctx)
 {
     u_map_put(ctx->resp->map_header, "Cache-Control", "no-store");
-    const char *id_text = u_map_get(ctx->req->map_url, "id");
-    char *end = NULL;
-    long long id = id_text && id_text[0] >= '1' && id_text[0] <= '9' ? strtoll(id_text, &end, 10) : 0;
+    int64_t id = 0;
+    bool id_ok = cb_parse_id(u_map_get(ctx->req->map_url, "id"), &id);
     cb_db *db = cb_ctx_db(ctx);
     cb_user u;
     cb_user_init(&u);
     if (!db)
         return cb_reply_rc(ctx, CB_BUSY, NULL);
-    if (id <= 0 || !end || *end || cb_user_get(db, id, &u) != CB_OK)
+    if (!id_ok || cb_user_get(db, id, &u) != CB_OK)
         return cb_reply_rc(ctx, CB_NOTFOUND, NULL);
     json_t *body = cb_request_json_or_reply(ctx);
     int ret = U_CALLBACK_COMPLETE;

@@ -31,23 +31,6 @@
 
 #define SLUG_MAX 50 /* characters */
 
-/* A path id: a positive decimal int64 without sign or leading zeros
-   (the generic endpoints' rule). */
-static bool parse_id(const char *s, int64_t *out)
-{
-    if (!s || s[0] < '1' || s[0] > '9' || strlen(s) > 19)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    errno = 0;
-    long long v = strtoll(s, NULL, 10);
-    if (errno)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* --- the download's name ---------------------------------------------------- */
 
 /* Appends code point `uc` (lower-cased) to the slug, a '-' first when
@@ -257,7 +240,7 @@ int cb_route_conversation_export(cb_ctx *ctx)
     int64_t id;
     /* Ulfius cuts a decoded path segment at %00: "12%00x" must not be 12. */
     const char *path = ctx->req->url_path ? ctx->req->url_path : "";
-    if (!parse_id(u_map_get(ctx->req->map_url, "id"), &id) || strstr(path, "%00"))
+    if (!cb_parse_id(u_map_get(ctx->req->map_url, "id"), &id) || strstr(path, "%00"))
         return cb_reply_rc(ctx, CB_NOTFOUND, NULL);
     static const char *const known[] = {"id", "format", NULL};
     cb_errors errs = {0};

@@ -89,10 +89,8 @@ bool cb_chat_wants_stream(cb_ctx *ctx, const json_t *stream_field)
 
 cb_rc cb_chat_load_conversation(cb_ctx *ctx, const char *param, cb_conversation *out)
 {
-    const char *text = u_map_get(ctx->req->map_url, param);
-    char *end = NULL;
-    long long id = text && text[0] >= '1' && text[0] <= '9' ? strtoll(text, &end, 10) : 0;
-    if (id <= 0 || !end || *end || strlen(text) > 18)
+    int64_t id;
+    if (!cb_parse_id(u_map_get(ctx->req->map_url, param), &id))
         return CB_NOTFOUND;
     cb_db *db = cb_ctx_db(ctx);
     if (!db)

@@ -72,7 +72,7 @@ static bool allowed_or_reply(cb_ctx *ctx, cb_auth_level level, int *ret)
 }
 
 /* A path id: a positive decimal int64 without sign or leading zeros. */
-static bool parse_id(const char *s, int64_t *out)
+bool cb_parse_id(const char *s, int64_t *out)
 {
     if (!s || s[0] < '1' || s[0] > '9' || strlen(s) > 19)
         return false;
@@ -134,7 +134,7 @@ static cb_rc parent_from_path(cb_ctx *ctx, const cb_resource *res, int64_t *pare
     if (res->parent_field < 0)
         return CB_OK;
     const char *name = res->model->fields[res->parent_field].name;
-    if (!parse_id(u_map_get(ctx->req->map_url, name), parent_id))
+    if (!cb_parse_id(u_map_get(ctx->req->map_url, name), parent_id))
         return CB_NOTFOUND;
     return res->parent ? visible(ctx, res->parent, *parent_id, 0, NULL) : CB_OK;
 }
@@ -226,7 +226,7 @@ static bool parse_limit(const cb_resource *res, const char *s, int *limit, cb_er
     if (!s)
         return true;
     int64_t v;
-    if (!parse_id(s, &v) || v > res->page_max) {
+    if (!cb_parse_id(s, &v) || v > res->page_max) {
         cb_errors_add(errs, "limit", "must be an integer from 1 to %d", res->page_max);
         return false;
     }
@@ -329,7 +329,7 @@ static bool load_item(cb_ctx *ctx, const cb_resource *res, void *row, int *ret)
         return false;
     int64_t id, parent_id;
     cb_rc rc = parent_from_path(ctx, res, &parent_id);
-    if (rc == CB_OK && !parse_id(u_map_get(ctx->req->map_url, "id"), &id))
+    if (rc == CB_OK && !cb_parse_id(u_map_get(ctx->req->map_url, "id"), &id))
         rc = CB_NOTFOUND;
     if (rc == CB_OK)
         rc = visible(ctx, res, id, parent_id, row);

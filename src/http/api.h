@@ -48,6 +48,9 @@ typedef struct cb_ctx {
    the caller answers 503. */
 cb_db *cb_ctx_db(cb_ctx *ctx);
 
+/* A path id: a positive decimal int64 without sign or leading zeros. */
+bool cb_parse_id(const char *s, int64_t *out);
+
 /* True when the client of the calling thread's connection has closed it
    (thread per connection: valid in handlers and stream callbacks). */
 bool cb_client_gone(void);
