@@ -4,9 +4,12 @@
  * A question is a user's raw text, never FTS5 syntax. It is cut into words
  * at every ASCII character that is not a letter or digit (so quotes, *, ^,
  * parentheses, `body:` and `NEAR(` are separators, never operators); words
- * in the stop list and one-letter words go; the rest become quoted phrases
- * joined by OR — a question rarely shares *every* word with its answer —
- * and BM25 ranks passages that share more, and rarer, words higher. English
+ * in the stop list and one-letter words go; the rest become quoted phrases.
+ * A passage must share enough of them to be about the question: all of
+ * up to three terms ("reverse a list in python" must not find "reverse
+ * proxy" and "listing"), all but one of four to six (a question rarely
+ * shares *every* word with its answer), any of more (a pasted paragraph);
+ * BM25 ranks passages that share more, and rarer, words higher. English
  * plurals and -ed/-ing forms are folded to a quoted prefix ("chang"*
  * matches change, changed, changing). At most CB_KB_MAX_TERMS distinct
  * terms are taken, so 100 KB of text costs no more than a short question.
@@ -43,13 +46,13 @@ static const char *const stop_words[] = {
     "even", "ever", "every", "explain", "few", "for", "from", "further", "get", "gets",
     "getting", "give", "go", "going", "got", "had", "has", "have", "having", "he", "hello",
     "help", "her", "here", "hers", "hey", "hi", "him", "his", "how", "i", "if", "in", "into",
-    "is", "it", "its", "just", "know", "let", "like", "ll", "me", "might", "more", "most",
-    "much", "must", "my", "myself", "need", "no", "nor", "not", "now", "of", "off", "on",
+    "is", "it", "its", "just", "know", "let", "like", "ll", "long", "many", "me", "might",
+    "more", "most", "much", "must", "my", "myself", "need", "no", "nor", "not", "now", "of", "off", "on",
     "once", "one", "only", "or", "other", "our", "ours", "out", "over", "own", "please",
     "possible", "re", "really", "s", "same", "say", "shall", "she", "should", "show", "so",
     "some", "such", "t", "tell", "than", "thank", "thanks", "that", "the", "their", "them",
     "then", "there", "these", "they", "thing", "things", "this", "those", "through", "to",
-    "too", "under", "until", "up", "us", "ve", "very", "want", "was", "way", "we", "were",
+    "too", "under", "until", "up", "us", "use", "used", "uses", "using", "ve", "very", "want", "was", "way", "we", "were",
     "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would",
     "you", "your", "yours", "yourself",
 };
@@ -96,29 +99,48 @@ static bool all_alpha(const char *w, size_t len)
     return true;
 }
 
-/* Appends one term as a quoted phrase (a prefix query for a long enough
-   English word) unless it is already in the query. */
-static void add_term(cb_buf *q, char *w, size_t len, char (*seen)[MAX_TERM_BYTES + 2], int *n)
+typedef char term[MAX_TERM_BYTES + 4];      /* "word"* and its NUL */
+
+/* Adds one term as a quoted phrase (a prefix query for a long enough
+   English word) unless it is already there. */
+static void add_term(term *terms, int *n, char *w, size_t len)
 {
     size_t n_stem = all_alpha(w, len) ? stem(w, len) : 0;
     bool prefix = n_stem > 0 || (all_alpha(w, len) && len >= 3);
     if (n_stem)
         len = n_stem;
-    char key[MAX_TERM_BYTES + 2];
-    memcpy(key, w, len);
-    key[len] = prefix ? '*' : '\0';
-    key[len + (prefix ? 1 : 0)] = '\0';
+    term t;
+    /* No '"' can be in a word: it is a separator. */
+    snprintf(t, sizeof t, "\"%.*s\"%s", (int)len, w, prefix ? "*" : "");
     for (int i = 0; i < *n; i++)
-        if (strcmp(seen[i], key) == 0)
+        if (strcmp(terms[i], t) == 0)
             return;
-    memcpy(seen[(*n)++], key, sizeof key);
-    if (q->len)
-        cb_buf_puts(q, " OR ");
-    cb_buf_putc(q, '"');
-    cb_buf_put(q, w, len);          /* no '"' can be in a word: it is a separator */
-    cb_buf_putc(q, '"');
-    if (prefix)
-        cb_buf_putc(q, '*');
+    memcpy(terms[(*n)++], t, sizeof t);
+}
+
+/* The terms joined by the quorum rule (see the top of the file). */
+static void join_terms(cb_buf *q, const term *terms, int n)
+{
+    if (n <= 3 || n > 6) {
+        for (int i = 0; i < n; i++) {
+            if (i)
+                cb_buf_puts(q, n <= 3 ? " AND " : " OR ");
+            cb_buf_puts(q, terms[i]);
+        }
+        return;
+    }
+    for (int skip = 0; skip < n; skip++) {
+        cb_buf_puts(q, skip ? " OR (" : "(");
+        for (int i = 0, first = 1; i < n; i++) {
+            if (i == skip)
+                continue;
+            if (!first)
+                cb_buf_puts(q, " AND ");
+            cb_buf_puts(q, terms[i]);
+            first = 0;
+        }
+        cb_buf_putc(q, ')');
+    }
 }
 
 char *cb_kb_fts_query(const char *query)
@@ -126,8 +148,7 @@ char *cb_kb_fts_query(const char *query)
     size_t len = strlen(query);
     if (!cb_utf8_valid(query, len))
         return NULL;
-    cb_buf q = {0};
-    char seen[CB_KB_MAX_TERMS][MAX_TERM_BYTES + 2];
+    term terms[CB_KB_MAX_TERMS];
     int n = 0;
     for (size_t i = 0; i < len && n < CB_KB_MAX_TERMS;) {
         unsigned char c = (unsigned char)query[i];
@@ -148,12 +169,12 @@ char *cb_kb_fts_query(const char *query)
         }
         w[wlen] = '\0';
         if (!is_stop_word(w))
-            add_term(&q, w, wlen, seen, &n);
+            add_term(terms, &n, w, wlen);
     }
-    if (q.len == 0) {
-        cb_buf_free(&q);
+    if (n == 0)
         return NULL;
-    }
+    cb_buf q = {0};
+    join_terms(&q, terms, n);
     return cb_buf_take(&q, NULL);
 }
 

@@ -39,8 +39,10 @@ def test_answers_from_the_user_guide_with_sources(app, question, source, words):
         assert w in reply["content"].lower()
 
 
-def test_says_plainly_when_it_knows_nothing(app):
-    reply = ask(app, signed_in(app), "xylophone quasar zebrafish")
+@pytest.mark.parametrize("question", ["xylophone quasar zebrafish",
+                                      "How do I reverse a list in Python?"])
+def test_says_plainly_when_it_knows_nothing(app, question):
+    reply = ask(app, signed_in(app), question)
     text = reply["content"].lower()
     assert "don't know" in text or "do not know" in text or "nothing" in text, reply["content"]
 
