@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh — install the Debian packages chatbot needs, only those missing.
-# Usage: scripts/deps.sh build|test|bench|fuzz   (test and bench include build)
+# Usage: scripts/deps.sh build|test|bench|fuzz|browser   (test and bench include build)
+# browser: Node.js, npm and Debian's Chromium for tests/browser (a node and npm
+# already on PATH, e.g. from NodeSource, are used as they are).
 # Works as root or through sudo; idempotent (does nothing when all is there).
 set -euo pipefail
 
@@ -11,6 +13,8 @@ build_pkgs=(gcc make cmake pkg-config libc6-dev
 test_pkgs=(python3 python3-pytest valgrind sqlite3 procps clang libclang-rt-14-dev)
 bench_pkgs=(wrk)
 fuzz_pkgs=(clang libclang-rt-14-dev libjansson-dev)
+browser_pkgs=(chromium)
+command -v node >/dev/null && command -v npm >/dev/null || browser_pkgs+=(nodejs npm)
 
 pkgs=("${build_pkgs[@]}")
 case "${1:-build}" in
@@ -18,7 +22,8 @@ case "${1:-build}" in
   test) pkgs+=("${test_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) pkgs=("${fuzz_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
+  browser) pkgs=("${browser_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|bench|fuzz|browser" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -3,7 +3,10 @@
 #   1. unit tests and `chatbot-gen --check` (ctest), the generator under valgrind;
 #   2. integration tests: the real server over real HTTPS on loopback (pytest);
 #   3. the integration tests again against an AddressSanitizer + UBSan build;
-#   4. 30 s of libFuzzer over the schema parser (scripts/fuzz.sh).
+#   4. 30 s of libFuzzer over the schema parser (scripts/fuzz.sh);
+#   5. the front end: static/icons.svg and static/vendor/ current
+#      (scripts/assets.sh --check), then the browser tests (tests/browser:
+#      node --test, playwright-core driving Debian's Chromium).
 # Ends with one line "tests: N passed, M failed"; exit status 0 only when
 # every suite ran and nothing failed. Results: test-output/junit/*.xml.
 set -uo pipefail
@@ -56,6 +59,27 @@ body = '<failure message="the fuzzer found a crash: see test-output/fuzz/"/>' if
 open(path, "w").write('<testsuite name="fuzz"><testcase classname="fuzz" name="schema_parser_30s">'
                       + body + '</testcase></testsuite>\n')
 PY
+
+step "front-end assets are current (scripts/assets.sh --check)"
+assets_status=passed
+if ! { scripts/deps.sh browser && scripts/assets.sh --check; }; then
+  assets_status=failed; status=1
+fi
+"$py" - "$out/junit/assets.xml" "$assets_status" <<'PY'
+import sys
+path, status = sys.argv[1], sys.argv[2]
+body = '<failure message="static/icons.svg or static/vendor/ is stale: run scripts/assets.sh"/>' if status == "failed" else ""
+open(path, "w").write('<testsuite name="assets"><testcase classname="assets" name="sprite_and_vendor_current">'
+                      + body + '</testcase></testsuite>\n')
+PY
+
+step "browser tests (Chromium)"
+rm -rf "$out/screenshots"
+CHATBOT_BUILD=$root/build node --test \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=./tests/browser/junit-reporter.mjs \
+      --test-reporter-destination="$out/junit/browser.xml" \
+      tests/browser/*.test.mjs || status=1
 
 step "summary"
 "$py" scripts/summarize.py "$out"/junit/*.xml || status=1
