@@ -29,4 +29,5 @@ void cb_app_stop(void)
 {
     cb_chat_titles_wait();
     cb_bot_shutdown();
+    cb_progress_shutdown();
 }

@@ -55,6 +55,15 @@ typedef struct cb_reply_start {
 } cb_reply_start;
 int cb_chat_reply(cb_ctx *ctx, cb_reply_start *start);
 
+/* The partial text of a running reply, stored once a second by one batch
+   writer (progress.c) that reads it from the job: open when the reply
+   starts, close before the final write (it waits for a batch in flight). */
+typedef struct cb_progress cb_progress;
+cb_progress *cb_progress_open(int64_t reply_id, cb_bot_job *job);
+void cb_progress_close(cb_progress *p);
+/* Stops the writer thread (server stop, after every reply ended). */
+void cb_progress_shutdown(void);
+
 /* With an LLM (and llm_titles on), asks the model for a one-line title in
    the background; it replaces `heuristic` unless the title changed. */
 void cb_chat_title_later(int64_t conversation_id, const char *model, const char *first_message,

@@ -2,9 +2,10 @@
  * reply.c — runs a reply to its end and answers the request: the one
  * consumer of a job (job.h).
  *
- * The consumer owns the reply row. While the provider writes, the row is
- * updated at least once a second (a crash loses at most a second of a
- * partial reply; the user's message was committed before the job began);
+ * The consumer owns the reply row. While the provider writes, one batch
+ * writer (progress.c) stores the partial text of every running reply once
+ * a second (a crash loses at most a second of a partial reply; the user's
+ * message was committed before the job began);
  * at the end it gets its final text and status, and only then is the
  * conversation free for the next reply. The consumer never holds a
  * database connection while it waits.
@@ -25,7 +26,6 @@
 #include "util/mem.h"
 
 #define SLICE_MS 250            /* longest wait between checks of the client */
-#define STORE_EVERY_MS 1000     /* partial text reaches the row this often */
 #define PING_EVERY_MS 15000     /* an SSE comment keeps idle proxies open */
 #define FINAL_WAIT_MS 3000      /* after a cancel, how long the provider gets */
 
@@ -38,8 +38,8 @@ typedef struct run {
     int64_t reply_id;
     char *user_message_json;
     size_t sent;                /* bytes of text the client has (or waited for) */
-    size_t stored;              /* bytes of text in the row */
-    double stored_ms, wrote_ms;
+    cb_progress *progress;      /* the partial text's writes */
+    double wrote_ms;
     bool finalized;
     phase phase;
     cb_buf out;                 /* SSE bytes not yet handed to MHD */
@@ -61,13 +61,11 @@ static const char *state_name(cb_job_state s)
                                  : "streaming";
 }
 
-/* Writes the reply's text and status; with `json`, also its JSON object
-   (malloc'd) as stored. A busy pool skips an intermediate write; a final
-   one waits longer. */
+/* Writes the reply's final text and status, and reads back its JSON
+   object (malloc'd) into *json. */
 static cb_rc store(run *r, const char *text, size_t len, cb_job_state state, char **json)
 {
-    bool final = state != CB_JOB_RUNNING;
-    cb_db *db = cb_pool_get(final ? 30000 : 100);
+    cb_db *db = cb_pool_get(30000);
     if (!db)
         return CB_BUSY;
     cb_rc rc = CB_ERROR;
@@ -79,7 +77,7 @@ static cb_rc store(run *r, const char *text, size_t len, cb_job_state state, cha
         rc = cb_db_rc(db, sqlite3_step(q));
         sqlite3_reset(q);
     }
-    if (rc == CB_OK && json) {
+    if (rc == CB_OK) {
         cb_message m;
         cb_message_init(&m);
         rc = cb_message_get(db, r->reply_id, &m);
@@ -96,20 +94,6 @@ static cb_rc store(run *r, const char *text, size_t len, cb_job_state state, cha
     return rc;
 }
 
-/* Stores the partial text when a second has passed since the last time. */
-static void store_progress(run *r)
-{
-    double now = now_ms();
-    if (now - r->stored_ms < STORE_EVERY_MS)
-        return;
-    size_t len;
-    char *text = cb_job_text(r->job, &len);
-    if (len != r->stored && store(r, text, len, CB_JOB_RUNNING, NULL) == CB_OK)
-        r->stored = len;
-    r->stored_ms = now;
-    free(text);
-}
-
 /* The end of a run: the final row, the conversation freed. Returns the
    final state; *json is the stored reply (or NULL if it could not be read). */
 static cb_job_state finalize(run *r, char **json)
@@ -123,6 +107,8 @@ static cb_job_state finalize(run *r, char **json)
         state = cb_job_wait(r->job, SIZE_MAX, SLICE_MS, &ignored, &n);
     if (state == CB_JOB_RUNNING)
         state = CB_JOB_STOPPED;   /* the provider did not answer the cancel */
+    cb_progress_close(r->progress);     /* no partial write may follow the final one */
+    r->progress = NULL;
     size_t len;
     char *text = cb_job_text(r->job, &len);
     store(r, text, len, state, json);
@@ -139,8 +125,6 @@ static cb_job_state step(run *r, char **text, size_t *len)
         cb_job_cancel(r->job);
     cb_job_state state = cb_job_wait(r->job, r->sent, SLICE_MS, text, len);
     r->sent += *len;
-    if (state == CB_JOB_RUNNING)
-        store_progress(r);
     return state;
 }
 
@@ -301,8 +285,9 @@ int cb_chat_reply(cb_ctx *ctx, cb_reply_start *s)
     run *r = cb_xcalloc(1, sizeof *r);
     r->job = s->job;
     r->reply_id = s->reply_id;
+    r->progress = cb_progress_open(s->reply_id, s->job);
     r->user_message_json = s->user_message_json;
-    r->stored_ms = r->wrote_ms = now_ms();
+    r->wrote_ms = now_ms();
     cb_job_set_provider(r->job, s->provider);
     char detail[256] = "";
     cb_job_ref(r->job);                 /* the provider's reference */

@@ -45,6 +45,7 @@ enum cb_custom_slot {
     CB_Q_THROTTLE_LOCK, CB_Q_THROTTLE_RESET,
     CB_Q_CHAT_SEARCH,           /* src/chat/search.c */
     CB_Q_CHAT_HISTORY, CB_Q_REPLY_STORE, CB_Q_LAST_MESSAGE, CB_Q_CONVERSATION_TOUCH, /* src/chat */
+    CB_Q_REPLY_PROGRESS,
     CB_Q_SLOTS_USED
 };
 _Static_assert(CB_Q_SLOTS_USED <= CB_CUSTOM_STMTS, "raise CB_CUSTOM_STMTS");
