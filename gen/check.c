@@ -314,6 +314,9 @@ static void check_search(checker *c, gen_model *m)
             err(c, m->search_pos, "search scope names unknown field '%s'", m->search_scope);
         else if (f->type != GT_REF && f->type != GT_INT)
             err(c, m->search_pos, "search scope '%s' must be a ref or int field", f->name);
+        /* The FTS index holds the scope's digits: -5 would be found as 5. */
+        else if (f->type == GT_INT && (!f->has_min || f->min < 0))
+            err(c, m->search_pos, "search scope '%s' may be negative: give it min(0)", f->name);
     }
 }
 

@@ -142,6 +142,26 @@ static void sql_update(gen_buf *b, const gen_model *m)
     put_columns(b, m, "");
 }
 
+/* The FTS5 query of a search: the user's query (?1, quoted phrases from
+   cb_fts_query) confined to the searched columns, so no text can address
+   the scope column; with `scoped`, ANDed with the scope column filter on
+   ?2, which the SQL casts to an integer so only digits reach FTS5. FTS5
+   then intersects doclists: no row of another scope is ever looked at. */
+static void put_match(gen_buf *b, const gen_model *m, bool scoped)
+{
+    gen_buf_put(b, "'");
+    if (scoped)
+        gen_buf_printf(b, "%s : \"' || CAST(?2 AS INTEGER) || '\" AND ", m->search_scope);
+    gen_buf_put(b, "{");
+    for (size_t i = 0; i < m->n_search_fields; i++)
+        gen_buf_printf(b, "%s%s", i ? " " : "", m->search_fields[i]);
+    gen_buf_put(b, "} : (' || ?1 || ')'");
+}
+
+/* The best ?3 hits are chosen from the FTS index alone (bm25, the scope
+   column weighted 0); only they are read from the table, with the scope
+   checked again, and only they get a snippet (from a MATCH without the
+   scope filter, so snippet() never picks the scope column). */
 static void sql_search(gen_buf *b, const gen_model *m)
 {
     gen_name fts_name = gen_fts_table(m);
@@ -150,12 +170,22 @@ static void sql_search(gen_buf *b, const gen_model *m)
     snprintf(qual, sizeof qual, "%s.", m->table);
     gen_buf_put(b, "SELECT ");
     put_columns(b, m, qual);
-    gen_buf_printf(b, ", snippet(%s, -1, char(2), char(3), '\xe2\x80\xa6', 12), bm25(%s)"
-                   " FROM %s JOIN %s ON %s.id = %s.rowid WHERE %s MATCH ?1",
-                   fts, fts, fts, m->table, m->table, fts, fts);
+    gen_buf_printf(b, ", (SELECT snippet(%s, -1, char(2), char(3), '\xe2\x80\xa6', 12) FROM %s"
+                   " WHERE %s MATCH ", fts, fts, fts);
+    put_match(b, m, false);
+    gen_buf_printf(b, " AND %s.rowid = h.rid), h.score FROM (SELECT rowid AS rid, bm25(%s",
+                   fts, fts);
+    for (size_t i = 0; m->search_scope && i < m->n_search_fields; i++)
+        gen_buf_put(b, ", 1.0");
+    if (m->search_scope)
+        gen_buf_put(b, ", 0.0");
+    gen_buf_printf(b, ") AS score FROM %s WHERE %s MATCH ", fts, fts);
+    put_match(b, m, m->search_scope != NULL);
+    gen_buf_printf(b, " ORDER BY score, rowid LIMIT ?3) AS h JOIN %s ON %s.id = h.rid",
+                   m->table, m->table);
     if (m->search_scope)
         gen_buf_printf(b, " AND %s.%s = ?2", m->table, m->search_scope);
-    gen_buf_printf(b, " ORDER BY bm25(%s), %s.id LIMIT ?3", fts, m->table);
+    gen_buf_printf(b, " ORDER BY h.score, %s.id", m->table);
 }
 
 /* The keyset condition after the cursor: param ?4 is the first key's.

@@ -184,10 +184,18 @@ void gen_sql_indexes(gen_buf *b, const gen_model *m)
     }
 }
 
+/* The FTS columns: the searched fields, then the scope field if any. The
+   scope is indexed too, so a scoped query is a column filter FTS5 answers
+   from its own doclists (user_id : "42" AND ...) instead of looking every
+   match up in the table. It keeps the field's name: an external content
+   table reads its columns from the content table by name ('rebuild',
+   snippet()). */
 static void put_fts_columns(gen_buf *b, const gen_model *m, const char *prefix)
 {
     for (size_t i = 0; i < m->n_search_fields; i++)
         gen_buf_printf(b, ", %s%s", prefix, m->search_fields[i]);
+    if (m->search_scope)
+        gen_buf_printf(b, ", %s%s", prefix, m->search_scope);
 }
 
 void gen_sql_fts(gen_buf *b, const gen_model *m)
@@ -198,7 +206,13 @@ void gen_sql_fts(gen_buf *b, const gen_model *m)
     gen_buf_printf(b, "CREATE VIRTUAL TABLE %s USING fts5(", fts.s);
     for (size_t i = 0; i < m->n_search_fields; i++)
         gen_buf_printf(b, "%s, ", m->search_fields[i]);
-    gen_buf_printf(b, "content='%s', content_rowid='id', "
+    if (m->search_scope)
+        gen_buf_printf(b, "%s, ", m->search_scope);
+    /* prefix='3': the API matches a last word of 3 or more characters as a
+       prefix; FTS5 answers 3-character prefixes from this index instead
+       of merging the doclists of every word they start ("the"* is 100 ms
+       over a million messages without it, under 1 ms with it). */
+    gen_buf_printf(b, "content='%s', content_rowid='id', prefix='3', "
                    "tokenize='unicode61 remove_diacritics 2');\n", m->table);
 }
 
@@ -224,6 +238,8 @@ void gen_sql_fts_triggers(gen_buf *b, const gen_model *m)
     gen_buf_printf(b, "CREATE TRIGGER %s_au AFTER UPDATE OF ", fts.s);
     for (size_t i = 0; i < m->n_search_fields; i++)
         gen_buf_printf(b, "%s%s", i ? ", " : "", m->search_fields[i]);
+    if (m->search_scope)
+        gen_buf_printf(b, ", %s", m->search_scope);
     gen_buf_printf(b, " ON %s BEGIN\n    INSERT INTO %s(%s, rowid", m->table, fts.s, fts.s);
     put_fts_columns(b, m, "");
     gen_buf_put(b, ") VALUES ('delete', old.id");

@@ -190,10 +190,13 @@ const char cb_sql_conversation_delete[] =
 const char cb_sql_conversation_search[] =
     "SELECT conversations.id, conversations.user_id, conversations.title, conversations.system_prompt, "
     "conversations.model, conversations.pinned, conversations.created_at, conversations.updated_at, "
-    "snippet(conversations_fts, -1, char(2), char(3), '…', 12), bm25(conversations_fts) "
-    "FROM conversations_fts JOIN conversations ON conversations.id = conversations_fts.rowid "
-    "WHERE conversations_fts MATCH ?1 AND conversations.user_id = ?2 ORDER BY "
-    "bm25(conversations_fts), conversations.id LIMIT ?3";
+    "(SELECT snippet(conversations_fts, -1, char(2), char(3), '…', 12) FROM "
+    "conversations_fts WHERE conversations_fts MATCH '{title} : (' || ?1 || ')' "
+    "AND conversations_fts.rowid = h.rid), h.score FROM (SELECT rowid AS rid, "
+    "bm25(conversations_fts, 1.0, 0.0) AS score FROM conversations_fts WHERE conversations_fts "
+    "MATCH 'user_id : \"' || CAST(?2 AS INTEGER) || '\" AND {title} : (' || ?1 || "
+    "')' ORDER BY score, rowid LIMIT ?3) AS h JOIN conversations ON conversations.id "
+    "= h.rid AND conversations.user_id = ?2 ORDER BY h.score, conversations.id";
 
 const char cb_sql_message_insert[] =
     "INSERT INTO messages (conversation_id, user_id, role, content, status, model, "
@@ -222,11 +225,14 @@ const char cb_sql_message_delete[] =
 
 const char cb_sql_message_search[] =
     "SELECT messages.id, messages.conversation_id, messages.user_id, messages.role, "
-    "messages.content, messages.status, messages.model, messages.created_at, snippet(messages_fts, "
-    "-1, char(2), char(3), '…', 12), bm25(messages_fts) FROM messages_fts JOIN "
-    "messages ON messages.id = messages_fts.rowid WHERE messages_fts MATCH ?1 "
-    "AND messages.user_id = ?2 ORDER BY bm25(messages_fts), messages.id LIMIT "
-    "?3";
+    "messages.content, messages.status, messages.model, messages.created_at, (SELECT "
+    "snippet(messages_fts, -1, char(2), char(3), '…', 12) FROM messages_fts "
+    "WHERE messages_fts MATCH '{content} : (' || ?1 || ')' AND messages_fts.rowid "
+    "= h.rid), h.score FROM (SELECT rowid AS rid, bm25(messages_fts, 1.0, 0.0) "
+    "AS score FROM messages_fts WHERE messages_fts MATCH 'user_id : \"' || CAST(?2 "
+    "AS INTEGER) || '\" AND {content} : (' || ?1 || ')' ORDER BY score, rowid LIMIT "
+    "?3) AS h JOIN messages ON messages.id = h.rid AND messages.user_id = ?2 ORDER "
+    "BY h.score, messages.id";
 
 const char cb_sql_document_insert[] =
     "INSERT INTO documents (title, content, bytes, passages, created_by, created_at) "
@@ -272,9 +278,12 @@ const char cb_sql_passage_delete[] =
 
 const char cb_sql_passage_search[] =
     "SELECT passages.id, passages.document_id, passages.position, passages.heading, "
-    "passages.body, snippet(passages_fts, -1, char(2), char(3), '…', 12), bm25(passages_fts) "
-    "FROM passages_fts JOIN passages ON passages.id = passages_fts.rowid WHERE "
-    "passages_fts MATCH ?1 ORDER BY bm25(passages_fts), passages.id LIMIT ?3";
+    "passages.body, (SELECT snippet(passages_fts, -1, char(2), char(3), '…', "
+    "12) FROM passages_fts WHERE passages_fts MATCH '{heading body} : (' || ?1 "
+    "|| ')' AND passages_fts.rowid = h.rid), h.score FROM (SELECT rowid AS rid, "
+    "bm25(passages_fts) AS score FROM passages_fts WHERE passages_fts MATCH '{heading "
+    "body} : (' || ?1 || ')' ORDER BY score, rowid LIMIT ?3) AS h JOIN passages "
+    "ON passages.id = h.rid ORDER BY h.score, passages.id";
 
 const char cb_sql_tokens_list_first[] =
     "SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, last_used_at "

@@ -3,9 +3,9 @@
  * signed-in user's own messages and conversation titles.
  *
  * One statement asks both FTS5 tables (messages_fts, conversations_fts),
- * scoped to the caller in SQL through the owning conversation, so another
- * user's rows and the messages of a deleted conversation can never come
- * back. Hits are ranked together by BM25; a title hit has message_id null
+ * scoped to the caller inside FTS5 (the tables index user_id) and again on
+ * the rows through the owning conversation, so another user's rows and the
+ * messages of a deleted conversation can never come back. Hits are ranked together by BM25; a title hit has message_id null
  * and the title as its snippet. Snippets are computed only for the hits
  * returned, and answered as plain text with [start, end) code-point
  * offsets of the matches (db/search.h) — never HTML.
@@ -34,40 +34,79 @@
    of the index for every keystroke. */
 #define SEARCH_PREFIX_MIN 3
 
-/* ?1 = FTS5 query, ?2 = the caller, ?3 = limit. Each side keeps its own
-   best `limit` hits before they are merged, so snippet() runs only for
-   the hits answered (the correlated subqueries at the end). Ties: title
-   hits first, then newest. */
+/* Up to this many of the caller's matches in a table are ranked by BM25.
+   A word in more of the caller's messages (the, get, …) lists them newest
+   first instead: FTS5 walks its doclists in rowid order without sorting,
+   while BM25 would score every match and count the word's documents over
+   the whole index first (30 ms for "the" in a million messages); see
+   bench/RESULTS.md. */
+#define SEARCH_RANKED_MAX 2000
+
+/* The MATCH texts. The caller's own rows only: the FTS tables index
+   user_id beside the text, so FTS5 intersects the caller's doclist with
+   the words' instead of looking every user's matches up in the table.
+   ?2 is bound as an integer and cast again, so only digits reach FTS5;
+   the user's phrases (?1) are confined to the text column, so no input
+   can address user_id, and snippet() is asked for the text column only. */
+#define SCOPED(col) "'user_id : \"' || CAST(?2 AS INTEGER) || '\" AND {" col "} : (' || ?1 || ')'"
+
+/* ?1 = FTS5 query, ?2 = the caller, ?3 = limit, ?4 = SEARCH_RANKED_MAX.
+   m_n counts the caller's message matches up to ?4; below it every match
+   is scored by BM25, at ?4 the newest ?4 are taken with score 0 (bm25()
+   is never called, so its whole-index statistics are never gathered) and
+   the newest come first. Each side keeps its own best `limit` hits before
+   they are merged. snippet() runs only for the hits answered, in one pass
+   per FTS table over the rowid range they span (m_snip, c_snip): a MATCH
+   per hit would look a prefix term up once per hit. MATERIALIZED and the
+   `+` keep SQLite from turning them back into one FTS query per hit.
+   Owner scoping is checked twice: by the FTS filter, and on the rows: a
+   message counts only if it and its conversation are the caller's (a
+   deleted conversation's messages are gone with it, by cascade, from the
+   table and through the triggers from the index). Ties: title hits first,
+   then newest. */
 static const char search_sql[] =
-    "WITH m_hits AS ("
-    " SELECT 1 AS kind, m.id AS mid, m.conversation_id AS cid,"
-    "  bm25(messages_fts) AS score, m.created_at AS at"
-    " FROM messages_fts"
-    " JOIN messages m ON m.id = messages_fts.rowid"
+    "WITH m_n AS ("
+    " SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts"
+    "  WHERE messages_fts MATCH " SCOPED("content") " ORDER BY rowid DESC LIMIT ?4)"
+    "), m_win AS ("
+    " SELECT rowid AS mid, CASE WHEN (SELECT n FROM m_n) < ?4"
+    "  THEN bm25(messages_fts, 1.0, 0.0) ELSE 0.0 END AS score"
+    " FROM messages_fts WHERE messages_fts MATCH " SCOPED("content")
+    " ORDER BY rowid DESC LIMIT ?4"
+    "), m_hits AS ("
+    " SELECT 1 AS kind, m.id AS mid, m.conversation_id AS cid, w.score, m.created_at AS at"
+    " FROM m_win w"
+    " JOIN messages m ON m.id = w.mid AND m.user_id = ?2"
     " JOIN conversations c ON c.id = m.conversation_id AND c.user_id = ?2"
-    " WHERE messages_fts MATCH ?1 AND m.user_id = ?2"
-    " ORDER BY score, m.id LIMIT ?3"
+    " ORDER BY w.score, m.id DESC LIMIT ?3"
+    "), c_win AS ("
+    " SELECT rowid AS cid, bm25(conversations_fts, 1.0, 0.0) AS score"
+    " FROM conversations_fts WHERE conversations_fts MATCH " SCOPED("title")
+    " ORDER BY rowid DESC LIMIT ?4"
     "), c_hits AS ("
-    " SELECT 0 AS kind, NULL AS mid, c.id AS cid,"
-    "  bm25(conversations_fts) AS score, c.created_at AS at"
-    " FROM conversations_fts"
-    " JOIN conversations c ON c.id = conversations_fts.rowid AND c.user_id = ?2"
-    " WHERE conversations_fts MATCH ?1"
-    " ORDER BY score, c.id LIMIT ?3"
+    " SELECT 0 AS kind, NULL AS mid, c.id AS cid, w.score, c.created_at AS at"
+    " FROM c_win w JOIN conversations c ON c.id = w.cid AND c.user_id = ?2"
+    " ORDER BY w.score, c.id DESC LIMIT ?3"
     "), top AS ("
     " SELECT * FROM m_hits UNION ALL SELECT * FROM c_hits"
     " ORDER BY score, kind, at DESC, cid, mid LIMIT ?3"
+    "), m_snip AS MATERIALIZED ("
+    " SELECT rowid AS mid, snippet(messages_fts, 0, char(2), char(3), '…', 16) AS snippet"
+    " FROM messages_fts WHERE messages_fts MATCH " SCOPED("content")
+    " AND rowid BETWEEN (SELECT min(mid) FROM top) AND (SELECT max(mid) FROM top)"
+    " AND +rowid IN (SELECT mid FROM top)"
+    "), c_snip AS MATERIALIZED ("
+    " SELECT rowid AS cid, snippet(conversations_fts, 0, char(2), char(3), '…', 16) AS snippet"
+    " FROM conversations_fts WHERE conversations_fts MATCH " SCOPED("title")
+    " AND rowid BETWEEN (SELECT min(cid) FROM top WHERE kind = 0)"
+    "  AND (SELECT max(cid) FROM top WHERE kind = 0)"
+    " AND +rowid IN (SELECT cid FROM top WHERE kind = 0)"
     ")"
     " SELECT top.cid, top.mid, c.title,"
-    "  CASE top.kind"
-    "  WHEN 0 THEN (SELECT snippet(conversations_fts, 0, char(2), char(3), '…', 16)"
-    "   FROM conversations_fts"
-    "   WHERE conversations_fts MATCH ?1 AND conversations_fts.rowid = top.cid)"
-    "  ELSE (SELECT snippet(messages_fts, 0, char(2), char(3), '…', 16)"
-    "   FROM messages_fts"
-    "   WHERE messages_fts MATCH ?1 AND messages_fts.rowid = top.mid) END,"
-    "  top.at"
-    " FROM top JOIN conversations c ON c.id = top.cid"
+    "  CASE top.kind WHEN 0 THEN cs.snippet ELSE ms.snippet END, top.at"
+    " FROM top JOIN conversations c ON c.id = top.cid AND c.user_id = ?2"
+    " LEFT JOIN m_snip ms ON top.kind = 1 AND ms.mid = top.mid"
+    " LEFT JOIN c_snip cs ON top.kind = 0 AND cs.cid = top.cid"
     " ORDER BY top.score, top.kind, top.at DESC, top.cid, top.mid";
 
 /* q: present, not blank, at most SEARCH_Q_MAX characters (NUL and invalid
@@ -173,6 +212,7 @@ static cb_rc run_search(cb_db *db, const char *match, int64_t user_id, int limit
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, user_id);
     sqlite3_bind_int(st, 3, limit);
+    sqlite3_bind_int(st, 4, SEARCH_RANKED_MAX);
     cb_buf_puts(out, "{\"items\":[");
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

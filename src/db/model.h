@@ -101,10 +101,19 @@ typedef struct cb_model {
     const char *sql_insert, *sql_get, *sql_update, *sql_delete;
     int stmt_insert, stmt_get, stmt_update, stmt_delete;
     /* Full-text search (model declares search(...)), else NULL / -1:
-       SELECT <every column>, snippet(<fts>, -1, char(2), char(3), '…', 12), bm25(<fts>)
-       FROM <fts> JOIN t ON t.id = <fts>.rowid
-       WHERE <fts> MATCH ?1 [AND t.<scope> = ?2] ORDER BY bm25(<fts>), t.id LIMIT ?3
-       The snippet marks matches with \x02 ... \x03 (turned into offsets by the runtime). */
+       SELECT <every column>,
+         (SELECT snippet(<fts>, -1, char(2), char(3), '…', 12) FROM <fts>
+          WHERE <fts> MATCH '{<f1> <f2>…} : (' || ?1 || ')' AND <fts>.rowid = h.rid),
+         h.score
+       FROM (SELECT rowid AS rid, bm25(<fts>[, 1.0…, 0.0]) AS score FROM <fts>
+             WHERE <fts> MATCH '[<scope> : "' || CAST(?2 AS INTEGER) || '" AND ]'
+                               '{<f1> <f2>…} : (' || ?1 || ')'
+             ORDER BY score, rowid LIMIT ?3) AS h
+       JOIN t ON t.id = h.rid [AND t.<scope> = ?2] ORDER BY h.score, t.id
+       ?1 is the user's query from cb_fts_query, ?2 the scope. A scoped
+       model's <fts> indexes the scope column after the searched ones, so
+       FTS5 itself keeps to the scope (weighted 0 in bm25). The snippet
+       marks matches with \x02 ... \x03 (turned into offsets by the runtime). */
     const char *sql_search;
     int stmt_search;
     int search_scope_field;     /* index of the scope field, or -1 */
@@ -234,8 +243,9 @@ typedef struct cb_search_result {
 } cb_search_result;
 
 /* `query` is the user's text: the runtime turns it into a safe FTS5 query
-   (every term quoted), so no input can be a syntax error. scope < 0 means
-   no scoping. */
+   (every term quoted), so no input can be a syntax error. A scoped model
+   finds only rows whose scope field equals `scope`; with scope < 0 it
+   finds nothing (never everybody's rows). An unscoped model ignores it. */
 cb_rc cb_row_search(cb_db *db, const cb_model *m, const char *query, int64_t scope,
                     int limit, cb_search_result *out);
 void cb_search_result_free(cb_search_result *r);

@@ -106,18 +106,23 @@ cb_rc cb_row_search(cb_db *db, const cb_model *m, const char *query, int64_t sco
     char *match = cb_fts_query(query, 0);
     if (!match)
         return CB_INVALID;
+    /* A scoped model without a scope finds nothing rather than everybody's
+       rows (its SQL would not even run: the MATCH text would be NULL). */
+    if (m->search_scope_field >= 0 && scope < 0) {
+        free(match);
+        return CB_OK;
+    }
     sqlite3_stmt *st = cb_db_stmt(db, m->stmt_search);
     if (!st) {
         free(match);
         return CB_ERROR;
     }
     sqlite3_bind_text(st, 1, match, -1, free);
-    /* A scoped model's SQL always filters on ?2: without a scope it finds
-       nothing rather than everybody's rows. */
-    if (m->search_scope_field >= 0 && scope >= 0)
+    /* The SQL puts the scope into the MATCH text itself (a column filter
+       on the FTS table's copy of the scope column) and checks it again on
+       the rows it returns. */
+    if (m->search_scope_field >= 0)
         sqlite3_bind_int64(st, 2, scope);
-    else if (m->search_scope_field >= 0)
-        sqlite3_bind_null(st, 2);
     sqlite3_bind_int(st, 3, limit);
 
     size_t cap = 0;

@@ -40,9 +40,12 @@ const char cb_sql_note_delete[] =
 const char cb_sql_note_search[] =
     "SELECT notes.id, notes.title, notes.body, notes.priority, notes.done, notes.kind, "
     "notes.contact, notes.extra, notes.due_at, notes.secret, notes.created_at, "
-    "notes.updated_at, snippet(notes_fts, -1, char(2), char(3), '…', 12), bm25(notes_fts) "
-    "FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid WHERE notes_fts MATCH "
-    "?1 ORDER BY bm25(notes_fts), notes.id LIMIT ?3";
+    "notes.updated_at, (SELECT snippet(notes_fts, -1, char(2), char(3), '…', "
+    "12) FROM notes_fts WHERE notes_fts MATCH '{title body} : (' || ?1 || ')' "
+    "AND notes_fts.rowid = h.rid), h.score FROM (SELECT rowid AS rid, bm25(notes_fts) "
+    "AS score FROM notes_fts WHERE notes_fts MATCH '{title body} : (' || ?1 || "
+    "')' ORDER BY score, rowid LIMIT ?3) AS h JOIN notes ON notes.id = h.rid ORDER "
+    "BY h.score, notes.id";
 
 const char cb_sql_tag_insert[] =
     "INSERT INTO tags (note_id, label) VALUES (CASE WHEN ?1 THEN ?2 ELSE NULL "
