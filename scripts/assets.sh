@@ -8,6 +8,11 @@
 #   static/vendor/*.js     marked, DOMPurify and highlight.js (core + a few
 #                          common languages) as minified ES modules (esbuild)
 #   static/vendor/LICENSES/  each package's licence, VERSIONS the versions
+#   static/**/*.gz         a gzip sibling (gzip -9 -n) of every text asset
+#                          over 1 KiB (our js/css too), which the server
+#                          sends to clients that accept gzip; --check fails
+#                          when one no longer holds its file (edit a .js or
+#                          .css, then run this script)
 #
 # Usage: scripts/assets.sh           install the pinned packages (npm ci), rebuild
 #        scripts/assets.sh --check   rebuild into a temporary folder and fail
@@ -108,9 +113,34 @@ if [ "$mode" = --check ]; then
   for f in icons.svg $(cd "$out" && find vendor -type f | sort); do
     cmp -s "$out/$f" "static/$f" || { echo "assets: static/$f is stale"; stale=1; }
   done
-  for f in $(find static/vendor -type f | sort); do
+  for f in $(find static/vendor -type f -not -name '*.gz' | sort); do
     [ -e "$out/${f#static/}" ] || { echo "assets: $f is no longer generated"; stale=1; }
   done
   [ $stale = 0 ] || { echo "assets: run scripts/assets.sh and commit the result" >&2; exit 1; }
   echo "assets: static/icons.svg and static/vendor/ are current"
+fi
+
+# The gzip siblings: (re)written only when they no longer hold their file,
+# so an unchanged asset keeps its .gz (and its ETag). The check compares what
+# a .gz holds, not its bytes: another gzip version may compress differently.
+gz_sources() {
+  find static -type f \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.json' \) \
+    -size +1k -not -path 'static/vendor/LICENSES/*' | sort
+}
+sources=$(gz_sources)
+stale=0
+for f in $sources; do
+  if ! { [ -f "$f.gz" ] && gzip -dc "$f.gz" 2>/dev/null | cmp -s - "$f"; }; then
+    if [ "$mode" = --check ]; then echo "assets: $f.gz is stale or missing"; stale=1
+    else gzip -9 -n -c "$f" >"$f.gz.tmp" && mv "$f.gz.tmp" "$f.gz"; fi
+  fi
+done
+for g in $(find static -type f -name '*.gz' | sort); do
+  grep -qxF "${g%.gz}" <<<"$sources" && continue
+  if [ "$mode" = --check ]; then echo "assets: $g has no asset to compress"; stale=1
+  else rm -f "$g"; fi
+done
+if [ "$mode" = --check ]; then
+  [ $stale = 0 ] || { echo "assets: run scripts/assets.sh and commit the result" >&2; exit 1; }
+  echo "assets: the gzip siblings in static/ are current"
 fi

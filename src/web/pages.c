@@ -9,6 +9,10 @@
  * /settings and /admin redirect (303) to /login?next=<this path>; a
  * signed-in non-admin gets a 403 page at /admin. Pages are never cached
  * (they carry the CSRF token).
+ *
+ * The pages' import map (templates/_head.html: every module's URL to its
+ * versioned one, so an import and its preload are one cached fetch) is the
+ * one inline script: the page's CSP allows exactly it, by its SHA-256.
  */
 #include "web/pages.h"
 #include "auth/session.h"
@@ -18,6 +22,8 @@
 #include "util/mem.h"
 #include "web/template.h"
 
+#include <gnutls/crypto.h>
+#include <orcania.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +61,31 @@ static void html_headers(cb_ctx *ctx)
     u_map_put(ctx->resp->map_header, "Cache-Control", "no-store");
 }
 
+#define IMPORT_MAP_OPEN "<script type=\"importmap\">"
+
+/* Adds the page's import map, by hash, to the script-src the security
+   headers set; a page without one keeps the policy as it is. */
+static void allow_import_map(cb_ctx *ctx, const char *html, size_t len)
+{
+    const char *open = memmem(html, len, IMPORT_MAP_OPEN, strlen(IMPORT_MAP_OPEN));
+    const char *body = open ? open + strlen(IMPORT_MAP_OPEN) : NULL;
+    const char *close = body ? memmem(body, len - (size_t)(body - html), "</script>", 9) : NULL;
+    const char *csp = u_map_get(ctx->resp->map_header, "Content-Security-Policy");
+    const char *src = csp ? strstr(csp, "script-src 'self'") : NULL;
+    if (!close || !src)
+        return;
+    unsigned char digest[32], b64[64];
+    size_t b64_len = 0;
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, body, (size_t)(close - body), digest) != 0 ||
+        !o_base64_encode(digest, sizeof digest, b64, &b64_len))
+        return;
+    size_t at = (size_t)(src - csp) + strlen("script-src 'self'");
+    char *policy = cb_xasprintf("%.*s 'sha256-%.*s'%s", (int)at, csp, (int)b64_len, (char *)b64,
+                                csp + at);
+    u_map_put(ctx->resp->map_header, "Content-Security-Policy", policy);
+    free(policy);
+}
+
 /* Sends a rendered template, or a plain 500 when it cannot be read. */
 static int reply_page(cb_ctx *ctx, int status, const char *tpl, const cb_tpl_var *vars, size_t n)
 {
@@ -62,6 +93,7 @@ static int reply_page(cb_ctx *ctx, int status, const char *tpl, const cb_tpl_var
     char *html = cb_template_render(tpl, vars, n, &len);
     if (!html)
         return cb_reply_problem(ctx, 500, "the page's template is missing (logged)", NULL);
+    allow_import_map(ctx, html, len);
     ulfius_set_binary_body_response(ctx->resp, (unsigned)status, html, len);
     free(html);
     html_headers(ctx);

@@ -65,14 +65,14 @@ async function problemOf(resp) {
   return err;
 }
 
-async function send(method, path, body, { signal, accept = 'application/json', redirect401 = true } = {}) {
+async function send(method, path, body, { signal, accept = 'application/json', redirect401 = true, cache = 'no-store' } = {}) {
   const headers = { Accept: accept };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken();
   let resp;
   try {
     resp = await fetch(path, {
-      method, headers, signal, credentials: 'same-origin', cache: 'no-store',
+      method, headers, signal, credentials: 'same-origin', cache,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {

@@ -3,14 +3,23 @@
 // search that jumps to a message), the chat pane (streamed replies rendered
 // as sanitised Markdown, stop, regenerate, copy), the model picker, the
 // system-prompt editor, export, and the keyboard shortcuts. Long
-// conversations open at their newest page (?reverse=true) with only the
-// newest messages in the DOM; older ones are added, and older pages
-// fetched, as the reader scrolls up.
+// conversations open at their newest page (?reverse=true). The DOM holds a
+// window of at most MAX_DOM messages around what the reader sees: batches of
+// BATCH are added (one batch per frame) as the reader nears either end, older
+// pages fetched when needed, and the far side trimmed (the data stays in
+// memory; a trimmed message's node is kept and put back). A reply is shown
+// as plain text until it comes near the view, then rendered as Markdown in
+// small time slices. Adding, trimming and rendering above the view keep
+// what the reader sees in place.
 import { api, ApiError, connection, logout, stream } from './api.js';
 import { $, confirmDialog, copyText, debounce, flashCopied, h, icon } from './ui.js';
 
-const WINDOW = 40;              // messages added to the DOM at a time
+const FIRST = 10;               // messages shown when a conversation opens
+const BATCH = 10;               // messages added to the DOM per task
+const MAX_DOM = 150;            // messages in the DOM at most
+const MARGIN = 1500;            // px of messages kept ready beyond the view
 const PAGE = 200;               // messages per API page
+const MD_SLICE = 8;             // ms of Markdown rendering per task
 
 const el = {
   sidebar: $('#sidebar'), scrim: $('#scrim'), openSidebar: $('#open-sidebar'),
@@ -33,7 +42,8 @@ const state = {
   loadingConvs: false,
   current: null,                // the open conversation, or null for a new chat
   messages: [],                 // the open conversation's messages, oldest first
-  from: 0,                      // index of the first message in the DOM
+  from: 0,                      // the DOM holds messages[from, to)
+  to: 0,
   streaming: null,              // {controller, convId, reply, stopping}
   models: [],
   draft: { model: '', system_prompt: '' },   // settings of a chat not yet created
@@ -117,7 +127,10 @@ async function loadConvs() {
   el.convState.classList.remove('error');
   try {
     const q = state.nextCursor ? `&cursor=${encodeURIComponent(state.nextCursor)}` : '';
-    const page = await api('GET', `/api/v1/conversations?limit=50${q}`);
+    // The first page is preloaded by the template (same URL): the default
+    // cache mode lets the fetch take the preload's answer (no-store still
+    // keeps it out of the HTTP cache).
+    const page = await api('GET', `/api/v1/conversations?limit=50${q}`, undefined, q ? {} : { cache: 'default' });
     for (const c of page.items) state.convs.set(c.id, c);
     state.nextCursor = page.next_cursor;
     state.convsLoaded = true;
@@ -266,12 +279,87 @@ el.results.addEventListener('keydown', (ev) => {
 // --- messages -------------------------------------------------------------------
 
 let markdown = null;            // markdown.js, loaded with the first message to render
+let md = null;                  // ... and the module once it is there
 function withMarkdown() {
-  if (!markdown) markdown = import('./markdown.js');
+  if (!markdown) markdown = import('./markdown.js').then((m) => { md = m; return m; });
   return markdown;
 }
 
-function renderContent(msg, node) {
+// Yields to the browser: the next frame, then a task after it.
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+const nextTask = () => (globalThis.scheduler && scheduler.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0)));
+
+// Replies waiting for their Markdown: shown as plain text (.md-pending)
+// until they come within MARGIN of the view (as far as fill() reaches).
+const mdQueue = new Set();
+let mdRunning = false;
+const mdObserver = new IntersectionObserver((entries) => {
+  for (const e of entries) if (e.isIntersecting) mdQueue.add(e.target);
+  runMarkdownQueue();
+}, { root: el.messages, rootMargin: `${MARGIN}px 0px` });
+
+// Renders the queued replies a few milliseconds at a time, yielding between
+// slices, each slice keeping the reader's place (or the bottom).
+async function runMarkdownQueue() {
+  if (mdRunning || !mdQueue.size) return;
+  mdRunning = true;
+  try {
+    try { await withMarkdown(); } catch { /* shown as plain text */ }
+    while (mdQueue.size) {
+      const end = performance.now() + MD_SLICE;
+      const stick = nearBottom();
+      keepPlace(() => {
+        for (const node of mdQueue) {
+          mdQueue.delete(node);
+          renderMarkdownNow(node);
+          if (performance.now() > end) break;
+        }
+      });
+      if (stick) scrollToBottom();
+      if (mdQueue.size) await nextTask();
+    }
+  } finally {
+    mdRunning = false;
+  }
+  idleMarkdown();
+}
+
+// The replies left in the DOM as plain text (beyond the margin) are
+// rendered too, newest first, in the browser's idle time.
+let idleQueued = false;
+function idleMarkdown() {
+  if (idleQueued || !md || !el.list.querySelector('.md-pending')) return;
+  idleQueued = true;
+  const idle = window.requestIdleCallback || ((f) => setTimeout(() => f({ timeRemaining: () => MD_SLICE }), 50));
+  idle((deadline) => {
+    idleQueued = false;
+    if (mdRunning || mdQueue.size) return;      // near the view first; it calls back
+    const pending = [...el.list.querySelectorAll('.md-pending')].reverse();
+    const stick = nearBottom();
+    const end = performance.now() + Math.min(MD_SLICE, deadline.timeRemaining());
+    keepPlace(() => {
+      for (const content of pending) {
+        if (performance.now() > end) break;
+        renderMarkdownNow(content.closest('.msg'));
+      }
+    });
+    if (stick) scrollToBottom();
+    idleMarkdown();
+  }, { timeout: 2000 });
+}
+
+function renderMarkdownNow(node) {
+  const content = node.querySelector('.content');
+  if (!node.isConnected || !content.classList.contains('md-pending')) return;
+  mdObserver.unobserve(node);
+  content.classList.remove('md-pending');
+  if (md) md.renderMarkdown(content, node.msg.content);
+}
+
+// lazy: leave the Markdown to the observer (plain text until then); else
+// render it now if markdown.js is loaded (one message: a stream's end, an
+// edit), or as soon as it is.
+function renderContent(msg, node, lazy = false) {
   const content = node.querySelector('.content');
   if (msg.role === 'user') {
     content.textContent = msg.content;
@@ -281,7 +369,17 @@ function renderContent(msg, node) {
     content.replaceChildren(h('span', { class: 'typing', 'aria-label': 'Writing' }, h('i'), h('i'), h('i')));
     return;
   }
-  withMarkdown().then((m) => m.renderMarkdown(content, msg.content)).catch(() => { content.textContent = msg.content; });
+  if (!lazy && md) {
+    content.classList.remove('md-pending');
+    md.renderMarkdown(content, msg.content);
+    return;
+  }
+  if (!lazy || !content.firstChild) {
+    content.textContent = msg.content;
+    content.classList.add('md-pending');
+  }
+  mdObserver.observe(node);
+  if (!lazy) withMarkdown().then(() => { mdQueue.add(node); runMarkdownQueue(); }).catch(() => {});
 }
 
 function statusNote(msg) {
@@ -295,7 +393,7 @@ function isLastReply(msg) {
   return last === msg && msg.role === 'assistant';
 }
 
-function messageNode(msg) {
+function messageNode(msg, lazy = false) {
   const mine = msg.role === 'user';
   const actions = h('div', { class: 'msg-actions' });
   if (msg.status !== 'streaming') {
@@ -314,10 +412,14 @@ function messageNode(msg) {
       h('span', { class: 'visually-hidden' }, mine ? 'You said:' : 'chatbot said:'),
       h('div', { class: 'content', 'aria-live': streaming ? 'polite' : null, 'aria-busy': streaming ? 'true' : null }),
       statusNote(msg), actions));
-  renderContent(msg, node);
+  node.msg = msg;
   msg.node = node;
+  renderContent(msg, node, lazy);
   return node;
 }
+
+// A message's node for the window: the one it had (trimmed, kept) or new.
+const nodeOf = (msg) => (msg.node && !msg.node.isConnected ? msg.node : messageNode(msg, true));
 
 function replaceNode(msg) {
   const old = msg.node;
@@ -328,7 +430,9 @@ function replaceNode(msg) {
 function showEmpty() {
   const empty = state.messages.length === 0;
   el.empty.hidden = !empty;
-  el.loadOlder.hidden = state.from === 0 && !state.olderCursor;
+  const hide = state.from === 0 && !state.olderCursor;
+  // The button sits above the messages: showing or hiding it must not move them.
+  if (el.loadOlder.hidden !== hide) keepPlace(() => { el.loadOlder.hidden = hide; });
 }
 
 function nearBottom() {
@@ -337,44 +441,131 @@ function nearBottom() {
 }
 function scrollToBottom() { el.messages.scrollTop = el.messages.scrollHeight; }
 
-function renderMessages() {
-  el.list.replaceChildren(...state.messages.slice(state.from).map(messageNode));
+// Runs change() (messages added or removed, or grown, above what the reader
+// sees) and scrolls by as much as the anchor moved, so the view stays put.
+// The anchor is the first message starting inside the view (one that only
+// ends inside it may be what grows), else the one filling the view. The
+// pane has overflow-anchor: none: this is the one place that anchors.
+function keepPlace(change) {
+  const top = el.messages.getBoundingClientRect().top;
+  const kids = el.list.children;
+  let lo = 0, hi = kids.length - 1, anchor = null;
+  while (lo <= hi) {              // binary search: the first whose top is below the pane's top
+    const mid = (lo + hi) >> 1;
+    if (kids[mid].getBoundingClientRect().top >= top) { anchor = kids[mid]; hi = mid - 1; } else lo = mid + 1;
+  }
+  if (!anchor || anchor.getBoundingClientRect().top > el.messages.getBoundingClientRect().bottom)
+    anchor = kids[Math.max(0, lo - 1)] || null;
+  const before = anchor ? anchor.getBoundingClientRect().top : 0;
+  change();
+  if (anchor && anchor.isConnected) el.messages.scrollTop += anchor.getBoundingClientRect().top - before;
+}
+
+// Puts messages[from, to) in the DOM in place of what was there (at most
+// FIRST: fill() adds the rest as the view needs it).
+function renderMessages(to = state.messages.length, from = Math.max(0, to - FIRST)) {
+  state.from = from;
+  state.to = to;
+  el.list.replaceChildren(...state.messages.slice(from, to).map(nodeOf));
   showEmpty();
 }
 
+// Removes messages from the far end while the window is too big.
+function trim(fromBottom) {
+  while (state.to - state.from > MAX_DOM) {
+    if (fromBottom) {
+      if (state.streaming) return;            // the reply being written stays
+      state.messages[--state.to].node.remove();
+    } else {
+      state.messages[state.from++].node.remove();
+    }
+  }
+}
+
+function addAbove() {
+  const to = state.from;
+  const from = Math.max(0, to - BATCH);
+  keepPlace(() => {
+    el.list.prepend(...state.messages.slice(from, to).map(nodeOf));
+    state.from = from;
+    trim(true);
+  });
+}
+
+function addBelow() {
+  const from = state.to;
+  const to = Math.min(state.messages.length, from + BATCH);
+  keepPlace(() => {
+    el.list.append(...state.messages.slice(from, to).map(nodeOf));
+    state.to = to;
+    trim(false);
+  });
+}
+
+// Adds batches, one per frame, while the view comes within MARGIN of either
+// end of the window (fetching older pages when the window reaches the
+// oldest message held).
+let filling = false;
+async function fill() {
+  if (filling) return;
+  filling = true;
+  const token = state.openToken;
+  try {
+    for (;;) {
+      const m = el.messages;
+      if (token !== state.openToken || !state.messages.length) break;
+      if (m.scrollTop < MARGIN && (state.from > 0 || state.olderCursor)) {
+        if (state.from === 0 && !(await fetchOlderMessages())) break;
+        if (token !== state.openToken) break;
+        addAbove();
+      } else if (m.scrollHeight - m.scrollTop - m.clientHeight < MARGIN && state.to < state.messages.length) {
+        addBelow();
+      } else {
+        break;
+      }
+      showEmpty();
+      await nextFrame();
+    }
+  } finally {
+    filling = false;
+  }
+  showEmpty();
+}
+el.messages.addEventListener('scroll', () => { if (!filling) fill(); }, { passive: true });
+
 function appendMessage(msg) {
+  // The window may have left the end: bring the newest messages back first.
+  if (state.to < state.messages.length) { renderMessages(); scrollToBottom(); }
   const stick = nearBottom();
   state.messages.push(msg);
   // The previous last reply loses its regenerate button.
   const prev = state.messages[state.messages.length - 2];
   if (prev && prev.role === 'assistant' && prev.node) replaceNode(prev);
   el.list.append(messageNode(msg));
+  state.to = state.messages.length;
   showEmpty();
   if (stick || msg.role === 'user') scrollToBottom();
 }
 
-// Adds up to WINDOW older messages above, keeping the reader's place.
+// The "Show earlier messages" button: one batch more above.
 async function showOlder() {
   if (state.from === 0 && !(await fetchOlderMessages())) return;
-  const to = state.from;
-  state.from = Math.max(0, to - WINDOW);
-  const before = el.messages.scrollHeight;
-  el.list.prepend(...state.messages.slice(state.from, to).map(messageNode));
-  el.messages.scrollTop += el.messages.scrollHeight - before;
+  addAbove();
   showEmpty();
 }
 el.olderBtn.addEventListener('click', showOlder);
-new IntersectionObserver((entries) => {
-  if (entries.some((e) => e.isIntersecting) && state.messages.length) showOlder();
-}, { root: el.messages, rootMargin: '400px 0px 0px 0px' }).observe(el.loadOlder);
 
 function jumpTo(messageId) {
   const i = state.messages.findIndex((m) => m.id === messageId);
   if (i < 0) return;
-  if (i < state.from) { state.from = Math.max(0, i - 5); renderMessages(); }
+  if (i < state.from || i >= state.to) {
+    const from = Math.max(0, i - 5);
+    renderMessages(Math.min(state.messages.length, from + FIRST), from);
+  }
   const node = state.messages[i].node;
   if (!node) return;
   node.scrollIntoView({ block: 'center' });
+  fill();
   node.classList.remove('flash');
   void node.offsetWidth;        // restart the highlight animation
   node.classList.add('flash');
@@ -402,6 +593,7 @@ async function fetchOlderMessages() {
     const older = page.items.slice().reverse();
     state.messages.unshift(...older);
     state.from += older.length;
+    state.to += older.length;
     return older.length > 0;
   } catch (err) {
     showError(`Could not load earlier messages: ${describe(err)}`, () => showOlder());
@@ -434,7 +626,7 @@ function setModelValue(value) {
 
 async function loadModels() {
   try {
-    const res = await api('GET', '/api/v1/models');
+    const res = await api('GET', '/api/v1/models', undefined, { cache: 'default' });
     state.models = res.items || [];
   } catch {
     state.models = [];
@@ -509,7 +701,7 @@ function newChat({ push } = {}) {
   state.openToken++;
   state.current = null;
   state.messages = [];
-  state.from = 0;
+  state.from = state.to = 0;
   state.olderCursor = null;
   state.draft = { model: state.draft.model, system_prompt: '' };
   hideError();
@@ -533,7 +725,7 @@ async function openConversation(id, { push = false, messageId = null } = {}) {
   setUrl(id, push);
   state.current = state.convs.get(id) || { id, title: '…', model: '', system_prompt: '' };
   state.messages = [];
-  state.from = 0;
+  state.from = state.to = 0;
   state.olderCursor = null;
   renderMessages();
   el.empty.hidden = true;
@@ -550,14 +742,9 @@ async function openConversation(id, { push = false, messageId = null } = {}) {
     for (let n = 0; messageId && n < 100 && state.olderCursor && !state.messages.some((m) => m.id === messageId); n++)
       if (!(await fetchOlderMessages())) break;
     if (token !== state.openToken) return;
-    state.from = Math.max(0, state.messages.length - WINDOW);
-    if (messageId) {
-      const i = state.messages.findIndex((m) => m.id === messageId);
-      if (i >= 0 && i < state.from) state.from = Math.max(0, i - 5);
-    }
     renderMessages();
     if (messageId) requestAnimationFrame(() => jumpTo(messageId));
-    else scrollToBottom();
+    else { scrollToBottom(); fill(); }
   } catch (err) {
     if (token !== state.openToken) return;
     if (err.status === 404) {
@@ -691,6 +878,7 @@ async function send(text) {
   } catch (err) {
     // Nothing was stored: take the messages back and give the text back.
     state.messages = state.messages.filter((m) => m !== userMsg && m !== reply);
+    state.to = Math.min(state.to, state.messages.length);
     userMsg.node.remove();
     reply.node.remove();
     showEmpty();
@@ -794,6 +982,7 @@ loadConvs();
   const params = new URLSearchParams(location.search);
   const id = parseInt(params.get('c') || '', 10);
   const m = parseInt(params.get('m') || '', 10);
+  if (id > 0) withMarkdown().catch(() => {});   // fetched alongside the messages
   if (id > 0) openConversation(id, { messageId: m > 0 ? m : null });
   else { renderMessages(); el.input.focus(); }
 }

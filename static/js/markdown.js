@@ -24,10 +24,19 @@ const waiting = new Set();
 
 function loadHighlighter() {
   if (!hljsLoading) {
-    hljsLoading = import('../vendor/highlight.js').then((m) => {
+    hljsLoading = import('../vendor/highlight.js').then(async (m) => {
       hljs = m.default;
-      for (const code of waiting) if (code.isConnected) highlight(code);
-      waiting.clear();
+      // The blocks rendered meanwhile (in the DOM or not: a chat keeps
+      // trimmed messages to put back), a few milliseconds per task.
+      let end = performance.now() + 8;
+      for (const code of waiting) {
+        waiting.delete(code);
+        highlight(code);
+        if (performance.now() > end) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          end = performance.now() + 8;
+        }
+      }
     }).catch(() => { /* plain code blocks are fine */ });
   }
 }
