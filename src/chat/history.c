@@ -15,6 +15,7 @@
 
 #include "bot/kb.h"
 #include "db/db.h"
+#include "db/validate.h"
 #include "util/buf.h"
 #include "server/config.h"
 #include "util/mem.h"
@@ -22,14 +23,6 @@
 #define HISTORY_SQL                                                                     \
     "SELECT role, content FROM messages WHERE conversation_id = ?1 AND id < ?2 " \
     "ORDER BY id DESC LIMIT 500"
-
-static size_t chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
 
 static char *own(cb_history *h, const char *s)
 {
@@ -53,7 +46,7 @@ static cb_rc collect(cb_db *db, const cb_conversation *c, int64_t reply_id, size
         const char *content = (const char *)sqlite3_column_text(q, 1);
         if (!content[0])
             continue;
-        size_t len = chars(content);
+        size_t len = cb_utf8_count(content, strlen(content));
         if (*n_newest > 0 && used + len > budget)
             break;
         used += len;
@@ -69,7 +62,7 @@ cb_rc cb_chat_history(cb_db *db, const cb_conversation *c, int64_t reply_id, cb_
 {
     memset(out, 0, sizeof *out);
     size_t budget = (size_t)cb_cfg->context_budget_chars;
-    size_t system_len = c->system_prompt[0] ? chars(c->system_prompt) : 0;
+    size_t system_len = cb_utf8_count(c->system_prompt, strlen(c->system_prompt));
     budget = budget > system_len ? budget - system_len : 0;
     cb_bot_turn *newest = NULL;
     size_t n_newest = 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bot/sse.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -105,21 +106,6 @@ void cb_job_unregister(cb_bot_job *job)
 
 /* --- the provider's side (bot/bot.h) -------------------------------------- */
 
-/* The longest prefix of s[0..n) that ends on a UTF-8 character boundary. */
-static size_t utf8_prefix(const char *s, size_t n)
-{
-    size_t i = n;
-    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80 && n - i < 3)
-        i--;
-    if (i > 0 && ((unsigned char)s[i - 1] & 0x80)) {
-        unsigned char lead = (unsigned char)s[i - 1];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (n - (i - 1) < need)
-            return i - 1;
-    }
-    return n;
-}
-
 void cb_bot_job_delta(cb_bot_job *job, const char *text, size_t len)
 {
     pthread_mutex_lock(&job->mu);
@@ -127,7 +113,7 @@ void cb_bot_job_delta(cb_bot_job *job, const char *text, size_t len)
         size_t room = CB_REPLY_MAX_BYTES - job->text.len;
         if (len > room) {
             /* Past the stored limit: keep what fits and stop the provider. */
-            len = utf8_prefix(text, room);
+            len = cb_utf8_whole_len(text, room);
             job->cancelled = true;
         }
         cb_buf_put(&job->text, text, len);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/validate.h"
 #include "server/config.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -32,14 +33,6 @@ static bool is_blank(const char *s)
     return true;
 }
 
-static size_t chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* {content, stream?}: the content into msg, `stream` into *stream. */
 static cb_rc parse_message(json_t *body, cb_message *msg, json_t **stream, cb_errors *errs)
 {
@@ -55,7 +48,8 @@ static cb_rc parse_message(json_t *body, cb_message *msg, json_t **stream, cb_er
         cb_errors_add(errs, "content", "is required");
     else if (rc == CB_OK && is_blank(msg->content))
         cb_errors_add(errs, "content", "must not be empty");
-    else if (rc == CB_OK && chars(msg->content) > (size_t)cb_cfg->max_message_chars)
+    else if (rc == CB_OK &&
+             cb_utf8_count(msg->content, strlen(msg->content)) > (size_t)cb_cfg->max_message_chars)
         cb_errors_add(errs, "content", "must be at most %d characters", cb_cfg->max_message_chars);
     return rc == CB_OK && errs->fields ? CB_INVALID : rc;
 }
