@@ -6,9 +6,10 @@
  * token gained on its way through chatbot is then the time this client
  * read it minus its stamp (same machine, same clock).
  *
- * One thread and one libcurl multi handle drive every stream, so the
- * client costs a small, known share of a core instead of a thousand
- * threads competing with the server.
+ * One thread and one libcurl multi handle drive every stream, from epoll
+ * through the server's own src/bot/multi_loop.c, so the client costs a
+ * small, known share of a core (and the same per token however many
+ * streams run) instead of a thousand threads competing with the server.
  *
  * Usage: bench-stream-clients BASE_URL CAFILE JOBS_FILE CONTENT TIMEOUT_S
  *   JOBS_FILE: one line per stream, "CONVERSATION_ID COOKIE CSRF_TOKEN";
@@ -20,6 +21,8 @@
  * then the results (see report()). $STREAM_CLIENTS_DUMP, when set, names a
  * file that gets one line per token: stream, read time, latency (ns).
  */
+#include "bot/multi_loop.h"
+
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -226,26 +229,28 @@ static char *body_for(const char *content)
     return b;
 }
 
-/* Runs the multi handle until every transfer has ended. */
-static void drive(CURLM *multi, bool timed)
+/* Runs the multi handle until `count` transfers have ended. */
+static void drive(CURLM *multi, cb_multi_loop *loop, size_t count, bool timed)
 {
-    int running = 1;
-    while (running) {
-        int64_t p0 = now_ns();
-        if (curl_multi_perform(multi, &running) != CURLM_OK)
-            break;
-        int64_t took = now_ns() - p0;
+    int running;
+    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    size_t ended = 0;
+    while (ended < count) {
+        cb_multi_loop_wait(loop, 1000);
+        int64_t took = cb_multi_loop_work_ns(loop);
         if (timed && took > g.perform_max_ns)
             g.perform_max_ns = took;
         if (timed && took > 20000000)
             g.perform_slow++;
         CURLMsg *m;
         int left;
-        while ((m = curl_multi_info_read(multi, &left)))
-            if (m->msg == CURLMSG_DONE && m->data.result != CURLE_OK)
+        while ((m = curl_multi_info_read(multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            ended++;
+            if (m->data.result != CURLE_OK)
                 fprintf(stderr, "transfer failed: %s\n", curl_easy_strerror(m->data.result));
-        if (running)
-            curl_multi_poll(multi, NULL, 0, 1000, NULL);
+        }
     }
 }
 
@@ -261,7 +266,7 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
    thread, are over before the streams start; the streams then reuse
    these connections from the multi handle's cache. Returns how many
    answered 200. */
-static long warm_up(CURLM *multi, stream *st, size_t n, const char *base)
+static long warm_up(CURLM *multi, cb_multi_loop *loop, stream *st, size_t n, const char *base)
 {
     char url[512];
     snprintf(url, sizeof url, "%s/api/v1/health", base);
@@ -270,7 +275,7 @@ static long warm_up(CURLM *multi, stream *st, size_t n, const char *base)
         curl_easy_setopt(st[i].easy, CURLOPT_WRITEFUNCTION, discard);
         curl_multi_add_handle(multi, st[i].easy);
     }
-    drive(multi, false);
+    drive(multi, loop, n, false);
     long ok = 0;
     for (size_t i = 0; i < n; i++) {
         long code = 0;
@@ -299,6 +304,9 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURLM *multi = curl_multi_init();
+    cb_multi_loop *loop = cb_multi_loop_new(multi);
+    if (!loop)
+        return 1;
     char *body = body_for(argv[4]);
     stream *st = NULL;
     size_t n = 0;
@@ -324,7 +332,7 @@ int main(int argc, char **argv)
         curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
     }
     fclose(jobs);
-    long warm = warm_up(multi, st, n, argv[1]);
+    long warm = warm_up(multi, loop, st, n, argv[1]);
     /* Pointers into st are stable from here on. */
     for (size_t i = 0; i < n; i++) {
         char url[512];
@@ -340,7 +348,7 @@ int main(int argc, char **argv)
     int64_t t0 = now_ns();
     for (size_t i = 0; i < n; i++)
         curl_multi_add_handle(multi, st[i].easy);
-    drive(multi, true);
+    drive(multi, loop, n, true);
     double wall = (double)(now_ns() - t0) / 1e9;
     long reconnects = 0;
     for (size_t i = 0; i < n; i++) {
@@ -362,6 +370,7 @@ int main(int argc, char **argv)
     if (g.dump)
         fclose(g.dump);
     curl_multi_cleanup(multi);
+    cb_multi_loop_free(loop);
     curl_global_cleanup();
     return 0;
 }

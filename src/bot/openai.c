@@ -3,15 +3,17 @@
  * /chat/completions server (docs/llm.md).
  *
  * One background thread owns a libcurl multi handle and drives every
- * upstream request, so a thousand open replies cost a thousand sockets and
- * small buffers, not a thousand threads. start() (any thread) prepares an
- * easy handle and queues it under the mutex, then wakes the thread; from
- * then on only the thread touches the transfer. Each turn of the thread
- * (at most 200 ms apart, sooner on wake()) drops the transfers whose job was
- * cancelled, which closes their upstream connections. Every transfer ends
+ * upstream request from epoll (multi_loop.c), so a thousand open replies
+ * cost a thousand sockets and small buffers, not a thousand threads, and a
+ * token costs the same however many are open. start() (any thread)
+ * prepares an easy handle and queues it under the mutex, then wakes the
+ * thread; from then on only the thread touches the transfer. The thread
+ * sweeps its transfers every 200 ms, and at once on wake(): it drops those
+ * whose job was cancelled, which closes their upstream connections. Every transfer ends
  * in exactly one cb_bot_job_finish: at [DONE], at the end of its response,
  * on a cancel, or at shutdown.
  */
+#include "bot/multi_loop.h"
 #include "bot/openai.h"
 #include "bot/openai_req.h"
 #include "bot/sse.h"
@@ -56,6 +58,7 @@ typedef struct xfer {
 static struct {
     pthread_mutex_t mu;
     CURLM *multi;               /* created by init, freed by shutdown after the join */
+    cb_multi_loop *loop;        /* the same */
     pthread_t thread;
     bool running;               /* start() may queue */
     bool stopping;
@@ -334,6 +337,7 @@ static void sweep(CURLM *m)
 static void *loop(void *arg)
 {
     CURLM *m = arg;
+    double next_sweep = now_s() + POLL_MS / 1000.0;
     for (;;) {
         pthread_mutex_lock(&g.mu);
         xfer *q = g.queue;
@@ -354,11 +358,13 @@ static void *loop(void *arg)
         }
         if (stop)
             break;
-        int running;
-        curl_multi_perform(m, &running);
+        double left = next_sweep - now_s();
+        bool woken = cb_multi_loop_wait(g.loop, left > 0 ? (int)(left * 1000) + 1 : 0);
         reap(m);
-        sweep(m);
-        curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+        if (woken || now_s() >= next_sweep) {
+            sweep(m);
+            next_sweep = now_s() + POLL_MS / 1000.0;
+        }
     }
     while (active) {
         finish(active, true, NULL);     /* the server is stopping: replies end as stopped */
@@ -375,12 +381,15 @@ int cb_openai_init(void)
     int rc = 0;
     if (!g.multi) {
         g.multi = curl_multi_init();
+        g.loop = g.multi ? cb_multi_loop_new(g.multi) : NULL;
         g.stopping = false;
-        g.running = g.multi && pthread_create(&g.thread, NULL, loop, g.multi) == 0;
+        g.running = g.loop && pthread_create(&g.thread, NULL, loop, g.multi) == 0;
         if (!g.running) {
+            cb_multi_loop_free(g.loop);
             if (g.multi)
                 curl_multi_cleanup(g.multi);
             g.multi = NULL;
+            g.loop = NULL;
             rc = -1;
         }
     }
@@ -396,15 +405,18 @@ void cb_openai_shutdown(void)
     CURLM *m = g.multi;
     if (m) {
         g.stopping = true;
-        curl_multi_wakeup(m);
+        cb_multi_loop_wake(g.loop);
     }
     pthread_mutex_unlock(&g.mu);
     if (m) {
         pthread_join(g.thread, NULL);
         pthread_mutex_lock(&g.mu);
+        cb_multi_loop *loop = g.loop;
         g.multi = NULL;
+        g.loop = NULL;
         pthread_mutex_unlock(&g.mu);
         curl_multi_cleanup(m);
+        cb_multi_loop_free(loop);
     }
     cb_openai_models_forget();
 }
@@ -436,7 +448,7 @@ static cb_rc start(const cb_bot_request *req, cb_bot_job *job, char *detail, siz
     if (queued) {
         x->next = g.queue;
         g.queue = x;
-        curl_multi_wakeup(g.multi);
+        cb_multi_loop_wake(g.loop);
     }
     pthread_mutex_unlock(&g.mu);
     if (!queued) {
@@ -450,8 +462,8 @@ static cb_rc start(const cb_bot_request *req, cb_bot_job *job, char *detail, siz
 static void wake(void)
 {
     pthread_mutex_lock(&g.mu);
-    if (g.multi)
-        curl_multi_wakeup(g.multi);
+    if (g.loop)
+        cb_multi_loop_wake(g.loop);
     pthread_mutex_unlock(&g.mu);
 }
 

@@ -106,10 +106,13 @@ void cb_job_unregister(cb_bot_job *job)
 
 /* --- the provider's side (bot/bot.h) -------------------------------------- */
 
+/* The consumer is woken after the unlock: woken under the lock, it would
+   at once block on the mutex again, a second context switch per token. */
 void cb_bot_job_delta(cb_bot_job *job, const char *text, size_t len)
 {
     pthread_mutex_lock(&job->mu);
-    if (job->state == CB_JOB_RUNNING && !job->cancelled) {
+    bool added = job->state == CB_JOB_RUNNING && !job->cancelled;
+    if (added) {
         size_t room = CB_REPLY_MAX_BYTES - job->text.len;
         if (len > room) {
             /* Past the stored limit: keep what fits and stop the provider. */
@@ -117,9 +120,10 @@ void cb_bot_job_delta(cb_bot_job *job, const char *text, size_t len)
             job->cancelled = true;
         }
         cb_buf_put(&job->text, text, len);
-        pthread_cond_broadcast(&job->cv);
     }
     pthread_mutex_unlock(&job->mu);
+    if (added)
+        pthread_cond_broadcast(&job->cv);
 }
 
 void cb_bot_job_finish(cb_bot_job *job, bool ok, const char *detail)
@@ -132,9 +136,9 @@ void cb_bot_job_finish(cb_bot_job *job, bool ok, const char *detail)
         } else {
             job->state = job->cancelled ? CB_JOB_STOPPED : CB_JOB_COMPLETE;
         }
-        pthread_cond_broadcast(&job->cv);
     }
     pthread_mutex_unlock(&job->mu);
+    pthread_cond_broadcast(&job->cv);   /* still ours: the reference goes below */
     cb_job_unref(job);
 }
 
