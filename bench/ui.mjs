@@ -20,6 +20,12 @@
 //    (#conv-items has its items), and the model picker is filled. A
 //    MutationObserver + focusin listener installed before any page script
 //    (addInitScript) takes the time; Chromium's DCL/load/FCP are shown too.
+//    The same mark for a navigation in a running browser (--loads visits in
+//    one context after a first one: HTTP cache and connection warm, as when a
+//    signed-in user comes back to the app) and for the first arrival after
+//    signing in (a new context opens /login cold, the form is sent, and the
+//    navigation to / that follows is timed), and the browser's floor: a
+//    cold context loading a 295-byte SVG.
 // 3. Frame timings while the 2,000-message conversation scrolls from its
 //    newest message to its first: mouse.wheel steps of --step px over the
 //    message pane until the top is reached and nothing older is left;
@@ -89,10 +95,12 @@ const server = await startServer({ env: { CHATBOT_LOG_LEVEL: 'warning' } });
 const browser = await launchBrowser();
 let cookies;
 let bigId;
+let benchEmail;
 let seedInfo = '';
 try {
   const boot = await newPage(browser, server);
-  const csrf = await signUpAndIn(boot, uniqueEmail('bench'));
+  benchEmail = uniqueEmail('bench');
+  const csrf = await signUpAndIn(boot, benchEmail);
   cookies = await boot.context().cookies();
   const headers = { 'X-CSRF-Token': csrf };
   const me = await (await boot.request.get('/api/v1/auth/me')).json();
@@ -108,7 +116,7 @@ try {
   seedInfo = seed.stdout.trim().split('\n').join(', ');
   log(`seeded conversation ${bigId}: ${seedInfo}`);
 
-  const results = { machine: {}, bytes: [], loads: [], open: [], scrolls: [], trace: null };
+  const results = { machine: {}, bytes: [], loads: [], warm: [], signIn: [], floor: [], open: [], scrolls: [], trace: null };
 
   // A signed-in page in a new context (cold HTTP cache, no connection yet).
   async function freshPage(opts) {
@@ -167,19 +175,60 @@ try {
 
   // --- 2. navigation → interactive ------------------------------------------------------
 
+  const readLoad = () => {
+    const n = performance.getEntriesByType('navigation')[0];
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    return { marks: window.__bench.marks, ttfb: n.responseStart, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, fcp: fcp ? fcp.startTime : null, longtasks: window.__bench.longtasks };
+  };
+  const untilMark = async (page, mark = 'interactive') => {
+    await page.waitForFunction((k) => window.__bench && window.__bench.marks[k] != null, mark, { polling: 50, timeout: 60000 });
+    await page.waitForLoadState('load');
+  };
   async function coldLoad(url, until) {
     const page = await freshPage();
     await page.goto(url, { waitUntil: 'commit' });
-    await page.waitForFunction((k) => window.__bench && window.__bench.marks[k] != null, until, { polling: 50, timeout: 60000 });
-    await page.waitForLoadState('load');
-    const r = await page.evaluate(() => {
-      const n = performance.getEntriesByType('navigation')[0];
-      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-      return { marks: window.__bench.marks, ttfb: n.responseStart, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, fcp: fcp ? fcp.startTime : null, longtasks: window.__bench.longtasks };
-    });
+    await untilMark(page, until);
+    const r = await page.evaluate(readLoad);
     await page.context().close();
     return r;
   }
+  // The browser's own floor: a cold context loading a 295-byte SVG (no
+  // HTML, script or style), navigation → load event.
+  async function floorLoad() {
+    const page = await newPage(browser, server);
+    await page.goto('/static/favicon.svg', { waitUntil: 'load' });
+    const r = await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd);
+    await page.context().close();
+    return r;
+  }
+  // n navigations to / in one context that has shown / once already.
+  async function warmLoads(n) {
+    const page = await freshPage();
+    await page.goto('/', { waitUntil: 'commit' });
+    await untilMark(page);
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      await page.goto(`/?visit=${i}`, { waitUntil: 'commit' });   // a new URL: a navigation, not a reload
+      await untilMark(page);
+      out.push(await page.evaluate(readLoad));
+    }
+    await page.context().close();
+    return out;
+  }
+  // Signing in from a new context: /login cold, then the navigation to /.
+  async function signInLoad() {
+    const page = await newPage(browser, server);
+    await page.addInitScript(pageProbe);
+    await page.goto('/login', { waitUntil: 'load' });
+    await page.fill('#email', benchEmail);
+    await page.fill('#password', 'correct horse battery');
+    await Promise.all([page.waitForURL((u) => u.pathname === '/', { timeout: 60000 }), page.click('#submit')]);
+    await untilMark(page);
+    const r = await page.evaluate(readLoad);
+    await page.context().close();
+    return r;
+  }
+
   // One more cold load of / under CDP tracing: what the page's main thread
   // did between the navigation and the interactive mark.
   if (TRACE) {
@@ -200,11 +249,19 @@ try {
     const loads = [];
     for (let i = 0; i < LOADS; i++) loads.push(await coldLoad('/', 'interactive'));
     results.loads.push(loads);
+    results.warm.push(await warmLoads(LOADS));
+    const signIns = [];
+    for (let i = 0; i < LOADS; i++) signIns.push(await signInLoad());
+    results.signIn.push(signIns);
+    const floor = [];
+    for (let i = 0; i < LOADS; i++) floor.push(await floorLoad());
+    (results.floor ||= []).push(floor);
     const opens = [];
     for (let i = 0; i < LOADS; i++) opens.push(await coldLoad(`/?c=${bigId}`, 'messages'));
     results.open.push(opens);
     (results.loadavg ||= []).push((await import('node:os')).loadavg()[0]);
-    log(`round ${round + 1}: interactive median ${median(loads.map((l) => l.marks.interactive)).toFixed(1)} ms, ` +
+    const iMed = (ls) => median(ls.map((l) => l.marks.interactive)).toFixed(1);
+    log(`round ${round + 1}: interactive median ${iMed(loads)} ms cold, ${iMed(results.warm[round])} ms warm, ${iMed(signIns)} ms after signing in, ` +
       `open ${MESSAGES}-message conversation median ${median(opens.map((l) => l.marks.messages)).toFixed(1)} ms`);
   }
 
@@ -417,7 +474,7 @@ function report(res) {
       p(`| \`${r.path}\` | ${r.type} | ${r.bytes} | ${r.body} | ${r.encoding || 'none'} | ${r.at.toFixed(0)} ms | ${r.connect ? `${r.connect.toFixed(0)} ms (TLS ${r.tls.toFixed(0)})` : '–'} | ${r.wait.toFixed(0)} ms | ${r.end == null ? '–' : `${r.end.toFixed(0)} ms`} | ${r.before ? 'yes' : 'no'}${r.failed ? ` (failed: ${r.failed})` : ''} |`);
   }
   p('');
-  p(`#### 2. Navigation start → interactive chat pane (${res.loads[0].length} cold loads per round, new context each)`);
+  p(`#### 2. Navigation start → interactive chat pane (${res.loads.length ? res.loads[0].length : 0} cold loads per round, new context each)`);
   p('');
   p('| round | interactive: median | min | max | composer ready | conversation list | DCL | load | FCP | load average (1 min) after the round |');
   p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -426,6 +483,24 @@ function report(res) {
     const iv = loads.map((l) => l.marks.interactive);
     p(`| ${i + 1} | ${ms(median(iv))} | ${ms(Math.min(...iv))} | ${ms(Math.max(...iv))} | ${ms(col((l) => l.marks.composer))} | ${ms(col((l) => l.marks.convs))} | ${ms(col((l) => l.dcl))} | ${ms(col((l) => l.load))} | ${ms(col((l) => l.fcp))} | ${res.loadavg ? res.loadavg[i].toFixed(1) : '–'} |`);
   });
+  for (const [what, rows] of [['in a running browser (one context, cache and connection warm; a new URL each time)', res.warm],
+    ['right after signing in (new context: /login cold, the form sent, then the navigation to / timed)', res.signIn]]) {
+    if (!rows || !rows.length) continue;
+    p('');
+    p(`Navigation start → interactive chat pane ${what}, ${rows[0].length} per round:`);
+    p('');
+    p('| round | interactive: median | min | max | composer ready | conversation list | DCL | load | FCP |');
+    p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    rows.forEach((loads, i) => {
+      const col = (f) => median(loads.map(f));
+      const iv = loads.map((l) => l.marks.interactive);
+      p(`| ${i + 1} | ${ms(median(iv))} | ${ms(Math.min(...iv))} | ${ms(Math.max(...iv))} | ${ms(col((l) => l.marks.composer))} | ${ms(col((l) => l.marks.convs))} | ${ms(col((l) => l.dcl))} | ${ms(col((l) => l.load))} | ${ms(col((l) => l.fcp))} |`);
+    });
+  }
+  if (res.floor && res.floor.length) {
+    p('');
+    p(`The browser's floor for a cold load on this machine (new context, \`/static/favicon.svg\`: 295 bytes, no script or style; navigation → load event), median per round: ${res.floor.map((f) => ms(median(f))).join(', ')}.`);
+  }
   p('');
   p(`Opening the ${MESSAGES}-message conversation cold (\`/?c=ID\`: navigation → every reply of the newest ${'40'} rendered as Markdown):`);
   p('');
