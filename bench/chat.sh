@@ -5,7 +5,8 @@
 #
 #   bench/chat.sh [a|b|c|all]                         (default all)
 #
-#   a  STREAMS concurrent streamed replies (default 1000) from the fake
+#   a  STREAMS concurrent streamed replies (default 1000; a list such as
+#      "250 500 1000" runs each in turn, a fresh server each) from the fake
 #      upstream (tests/fake_upstream.py) at 20 tokens/s, TOKENS each
 #      (default 200 = 10 s), every token stamped with its send time:
 #      server RSS and CPU, per-token added latency (client read time -
@@ -13,7 +14,10 @@
 #      (bench/stream_clients.c: C, libcurl multi, one thread; it opens all
 #      connections first, then starts every stream at once). 10 accounts,
 #      one conversation per stream. CPU and RSS are sampled from /proc
-#      (bench/proc_sample.py) while the streams run.
+#      (bench/proc_sample.py) while the streams run. Latency is given over
+#      all tokens and over the steady state (tokens read after the first
+#      second and before the last: without the start, where the POSTs of
+#      every stream are handled at once, and the end, with every final write).
 #   b  POST …/messages, built-in bot, JSON answers, wrk at 64 connections
 #      over 1,024 conversations (bench/chat_post.lua), DURATION s (default 10).
 #   c  10,000 conversations and 1,000,000 messages (bench/chat_seed.py,
@@ -89,8 +93,10 @@ machine() {
 
 # --- (a) concurrent streamed replies --------------------------------------------
 part_a() {
-  local inst=$work/a port=18461
+  local streams=$1
+  local inst=$work/a$streams port=18461
   mkdir -p "$inst"
+  rm -f "$work/fake.port"
   $py tests/fake_upstream.py --port 0 --port-file "$work/fake.port" >"$work/fake.log" 2>&1 &
   local fake_pid=$!
   pids+=("$fake_pid")
@@ -135,12 +141,12 @@ print("upstream_client_disconnected", sum(e["client_disconnected"] for e in log)
   echo
   echo "(a) $streams concurrent streamed replies, $tokens tokens at 20 tokens/s each"
   echo
-  echo "| streams | tokens received / sent upstream | done events | p50 | p99 | p99.9 | max | server RSS peak (VmHWM) | server RSS max sampled | server CPU | fake upstream CPU | client CPU |"
-  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| streams | tokens received / sent upstream | done events | p50 | p99 | p99.9 | max | steady p50 | steady p99 | server RSS peak (VmHWM) | server RSS max sampled | server CPU | fake upstream CPU | client CPU |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   local srv fake cli
   srv=$(grep '^server ' "$work/sample.out") fake=$(grep '^fake_upstream ' "$work/sample.out") cli=$(grep '^client ' "$work/sample.out")
   field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-  echo "| ${r[streams]} | ${r[tokens]} / ${r[upstream_tokens_sent]} | ${r[done]} | ${r[latency_ms_p50]} ms | ${r[latency_ms_p99]} ms | ${r[latency_ms_p999]} ms | ${r[latency_ms_max]} ms | $(field hwm_mb "$srv") MiB | $(field rss_max_mb "$srv") MiB | $(field cpu_s "$srv") s ($(field cores "$srv") cores) | $(field cpu_s "$fake") s ($(field cores "$fake") cores) | $(field cpu_s "$cli") s ($(field cores "$cli") cores) |"
+  echo "| ${r[streams]} | ${r[tokens]} / ${r[upstream_tokens_sent]} | ${r[done]} | ${r[latency_ms_p50]} ms | ${r[latency_ms_p99]} ms | ${r[latency_ms_p999]} ms | ${r[latency_ms_max]} ms | ${r[steady_latency_ms_p50]} ms | ${r[steady_latency_ms_p99]} ms | $(field hwm_mb "$srv") MiB | $(field rss_max_mb "$srv") MiB | $(field cpu_s "$srv") s ($(field cores "$srv") cores) | $(field cpu_s "$fake") s ($(field cores "$fake") cores) | $(field cpu_s "$cli") s ($(field cores "$cli") cores) |"
   echo
   sed 's/^/    /' "$work/clients.out" "$work/sample.out"
   [ -s "$work/clients.err" ] && { echo "    client stderr (first lines):"; head -5 "$work/clients.err" | sed 's/^/    /'; }
@@ -222,7 +228,7 @@ part_c() {
   stop_server
 }
 
-case "$what" in a|all) part_a ;; esac
+case "$what" in a|all) for n in $streams; do part_a "$n"; done ;; esac
 case "$what" in b|all) part_b ;; esac
 case "$what" in c|all) part_c ;; esac
 machine

@@ -45,6 +45,7 @@ typedef struct stream {
 static struct {
     FILE *dump;                 /* $STREAM_CLIENTS_DUMP: one line per token */
     int64_t *lat;               /* ns, one per stamped token */
+    int64_t *at;                /* ... and when it was read */
     size_t n, cap;
     int64_t first_ns, last_ns;  /* receive times of the first and last token */
     long bad_events;
@@ -74,7 +75,9 @@ static void add_latency(int64_t ns, int64_t at)
     if (g.n == g.cap) {
         g.cap = g.cap ? g.cap * 2 : 1 << 16;
         g.lat = xrealloc(g.lat, g.cap * sizeof *g.lat);
+        g.at = xrealloc(g.at, g.cap * sizeof *g.at);
     }
+    g.at[g.n] = at;
     g.lat[g.n++] = ns;
     if (!g.first_ns)
         g.first_ns = at;
@@ -175,12 +178,28 @@ static int cmp64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double pct_ms(double p)
+/* The p-th percentile of n sorted latencies, in ms. */
+static double pct_ms(const int64_t *sorted, size_t n, double p)
 {
-    if (!g.n)
+    if (!n)
         return 0;
-    size_t i = (size_t)(p / 100.0 * (double)(g.n - 1) + 0.5);
-    return (double)g.lat[i] / 1e6;
+    size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+    return (double)sorted[i] / 1e6;
+}
+
+/* The latencies of the tokens read after the first second and before the
+   last one: the steady state, without the streams' start (1,000 POSTs
+   handled at once) and end (1,000 final writes). Sorted. */
+static size_t steady(int64_t **out)
+{
+    int64_t *v = xrealloc(NULL, (g.n ? g.n : 1) * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < g.n; i++)
+        if (g.at[i] >= g.first_ns + 1000000000 && g.at[i] <= g.last_ns - 1000000000)
+            v[k++] = g.lat[i];
+    qsort(v, k, sizeof *v, cmp64);
+    *out = v;
+    return k;
 }
 
 static void report(stream *st, size_t n, double wall_s)
@@ -199,6 +218,8 @@ static void report(stream *st, size_t n, double wall_s)
         if (st[i].tokens > max_tok)
             max_tok = st[i].tokens;
     }
+    int64_t *mid;
+    size_t n_mid = steady(&mid);
     qsort(g.lat, g.n, sizeof *g.lat, cmp64);
     printf("streams %zu\nhttp_200 %ld\ndone %ld\nerror_events %ld\nunfinished %ld\n", n, ok, done,
            errors, failed);
@@ -208,10 +229,14 @@ static void report(stream *st, size_t n, double wall_s)
            g.perform_slow);
     printf("bad_events %ld\nwall_s %.2f\ntoken_span_s %.2f\n", g.bad_events, wall_s,
            g.n ? (double)(g.last_ns - g.first_ns) / 1e9 : 0.0);
-    printf("latency_ms_p50 %.3f\nlatency_ms_p90 %.3f\nlatency_ms_p99 %.3f\n", pct_ms(50), pct_ms(90),
-           pct_ms(99));
-    printf("latency_ms_p999 %.3f\nlatency_ms_max %.3f\nlatency_ms_min %.3f\n", pct_ms(99.9),
-           g.n ? (double)g.lat[g.n - 1] / 1e6 : 0.0, g.n ? (double)g.lat[0] / 1e6 : 0.0);
+    printf("latency_ms_p50 %.3f\nlatency_ms_p90 %.3f\nlatency_ms_p99 %.3f\n", pct_ms(g.lat, g.n, 50),
+           pct_ms(g.lat, g.n, 90), pct_ms(g.lat, g.n, 99));
+    printf("latency_ms_p999 %.3f\nlatency_ms_max %.3f\nlatency_ms_min %.3f\n",
+           pct_ms(g.lat, g.n, 99.9), pct_ms(g.lat, g.n, 100), pct_ms(g.lat, g.n, 0));
+    printf("steady_tokens %zu\nsteady_latency_ms_p50 %.3f\nsteady_latency_ms_p99 %.3f\n", n_mid,
+           pct_ms(mid, n_mid, 50), pct_ms(mid, n_mid, 99));
+    printf("steady_latency_ms_max %.3f\n", pct_ms(mid, n_mid, 100));
+    free(mid);
 }
 
 static char *body_for(const char *content)
@@ -367,6 +392,7 @@ int main(int argc, char **argv)
     free(st);
     free(body);
     free(g.lat);
+    free(g.at);
     if (g.dump)
         fclose(g.dump);
     curl_multi_cleanup(multi);
