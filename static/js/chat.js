@@ -15,7 +15,7 @@ import { api, ApiError, connection, logout, stream } from './api.js';
 import { $, confirmDialog, copyText, debounce, flashCopied, h, icon } from './ui.js';
 
 const FIRST = 10;               // messages shown when a conversation opens
-const BATCH = 5;                // messages added to the DOM per frame (10 made 45-60 ms frames)
+const BATCH = 10;               // messages added to the DOM per task
 const MAX_DOM = 150;            // messages in the DOM at most
 const MARGIN = 1500;            // px of messages kept ready beyond the view
 const PAGE = 200;               // messages per API page
