@@ -85,4 +85,9 @@ const cb_bot_provider *cb_bot_for_model(const char *model);
    configured, else "builtin". */
 const char *cb_bot_default_model(void);
 
+/* GET /api/v1/models's answer, {items, default}: every provider's models.
+   may_ask false: NULL rather than ask the LLM server for its list (when it
+   is not cached), for callers that must not wait on another server. */
+json_t *cb_bot_models_json(bool may_ask);
+
 #endif

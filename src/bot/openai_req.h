@@ -49,6 +49,10 @@ void cb_oai_curl_detail(CURL *e, CURLcode rc, long total_s, char *out, size_t si
 /* openai_sync.c: the provider's model list (cached 60 s), its membership
    test, and dropping the cache at shutdown. */
 void cb_openai_models(json_t *items);
+
+/* The same from the cache alone: false, items untouched, when the list
+   would have to be asked for (not cached, expired, or being asked now). */
+bool cb_openai_models_cached(json_t *items);
 bool cb_openai_has_model(const char *model);
 void cb_openai_models_forget(void);
 

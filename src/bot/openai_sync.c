@@ -138,21 +138,42 @@ static void add_model(json_t *items, const char *id)
 
 /* llm_model first (the server may serve it under a name it does not list,
    like Ollama's "llama3.2" for "llama3.2:latest"), then what it lists. */
-void cb_openai_models(json_t *items)
+static void add_models(json_t *items, json_t *ids)
 {
-    if (!cb_oai_configured())
-        return;
     const char *def = cb_cfg->llm_model;
     if (def[0] && strcmp(def, "builtin") != 0)
         add_model(items, def);
-    json_t *ids = model_ids();
     size_t i;
     json_t *id;
     json_array_foreach(ids, i, id) {
         if (strcmp(json_string_value(id), def) != 0)
             add_model(items, json_string_value(id));
     }
+}
+
+void cb_openai_models(json_t *items)
+{
+    if (!cb_oai_configured())
+        return;
+    json_t *ids = model_ids();
+    add_models(items, ids);
     json_decref(ids);
+}
+
+bool cb_openai_models_cached(json_t *items)
+{
+    if (!cb_oai_configured())
+        return true;
+    if (pthread_mutex_trylock(&cache.mu) != 0)
+        return false;                   /* being asked for right now */
+    bool fresh = cache.ids && now_s() - cache.at < (cache.ok ? MODELS_TTL_S : MODELS_RETRY_S);
+    json_t *ids = fresh ? json_incref(cache.ids) : NULL;
+    pthread_mutex_unlock(&cache.mu);
+    if (ids) {
+        add_models(items, ids);
+        json_decref(ids);
+    }
+    return fresh;
 }
 
 bool cb_openai_has_model(const char *model)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bot/openai.h"
+#include "bot/openai_req.h"
 #include "chat/job.h"
 #include "hooks.h"
 #include "server/config.h"
@@ -51,12 +52,22 @@ const cb_bot_provider *cb_bot_for_model(const char *model)
     return NULL;
 }
 
-int cb_route_models_list(cb_ctx *ctx)
+json_t *cb_bot_models_json(bool may_ask)
 {
     json_t *items = json_array();
     cb_bot_builtin.models(items);
-    if (llm_configured())
-        cb_bot_openai.models(items);
-    return cb_reply_json(ctx, 200,
-                         json_pack("{s:o, s:s}", "items", items, "default", cb_bot_default_model()));
+    if (llm_configured()) {
+        if (may_ask) {
+            cb_bot_openai.models(items);
+        } else if (!cb_openai_models_cached(items)) {
+            json_decref(items);
+            return NULL;
+        }
+    }
+    return json_pack("{s:o, s:s}", "items", items, "default", cb_bot_default_model());
+}
+
+int cb_route_models_list(cb_ctx *ctx)
+{
+    return cb_reply_json(ctx, 200, cb_bot_models_json(true));
 }

@@ -263,42 +263,26 @@ static void write_row(cb_ctx *ctx, const cb_resource *res, const void *row, cb_b
         cb_buf_putc(out, '}');
 }
 
-int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *data)
+cb_rc cb_api_list_json(cb_ctx *ctx, const cb_resource *res, const cb_list_request *lr,
+                      char **json, size_t *len, cb_errors *errs)
 {
-    cb_ctx *ctx = cb_ctx_of(req, resp);
-    const cb_resource *res = data;
-    int ret;
-    if (!allowed_or_reply(ctx, res->auth, &ret))
-        return ret;
-    cb_errors errs = {0};
-    int limit;
-    bool reverse;
-    bool bad = unknown_parameters(res, req, &errs);
-    bad |= !parse_limit(res, u_map_get(req->map_url, "limit"), &limit, &errs);
-    bad |= !parse_reverse(u_map_get(req->map_url, "reverse"), &reverse, &errs);
-    if (bad)
-        return cb_reply_rc(ctx, CB_INVALID, &errs);
-    int64_t parent_id;
-    cb_rc rc = parent_from_path(ctx, res, &parent_id);
-    if (rc != CB_OK)
-        return cb_reply_rc(ctx, rc, NULL);
     cb_db *db = cb_ctx_db(ctx);
     if (!db)
-        return cb_reply_rc(ctx, CB_BUSY, NULL);
-    cb_list_query q = {.stmt_first = reverse ? res->stmt_list_first_rev : res->stmt_list_first,
-                       .stmt_after = reverse ? res->stmt_list_after_rev : res->stmt_list_after,
+        return CB_BUSY;
+    cb_list_query q = {.stmt_first = lr->reverse ? res->stmt_list_first_rev : res->stmt_list_first,
+                       .stmt_after = lr->reverse ? res->stmt_list_after_rev : res->stmt_list_after,
                        .sort = res->sort,
                        .n_sort = res->n_sort,
                        .has_scope = res->owner_field >= 0,
                        .scope = ctx->user_id,
                        .has_parent = res->parent_field >= 0,
-                       .parent = parent_id,
-                       .cursor = u_map_get(req->map_url, "cursor"),
-                       .limit = limit};
+                       .parent = lr->parent_id,
+                       .cursor = lr->cursor,
+                       .limit = lr->limit};
     cb_rows rows = {0};
-    rc = cb_list_page(db, res->model, &q, &rows, &errs);
+    cb_rc rc = cb_list_page(db, res->model, &q, &rows, errs);
     if (rc != CB_OK)
-        return cb_reply_rc(ctx, rc, &errs);
+        return rc;
     /* Written straight into one buffer: lists are the hot path. */
     cb_buf page = {0};
     cb_buf_puts(&page, "{\"items\":[");
@@ -314,8 +298,32 @@ int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *da
         cb_buf_puts(&page, "null");
     cb_buf_putc(&page, '}');
     cb_rows_free(&rows);
+    *json = cb_buf_take(&page, len);
+    return CB_OK;
+}
+
+int cb_api_list(const struct _u_request *req, struct _u_response *resp, void *data)
+{
+    cb_ctx *ctx = cb_ctx_of(req, resp);
+    const cb_resource *res = data;
+    int ret;
+    if (!allowed_or_reply(ctx, res->auth, &ret))
+        return ret;
+    cb_errors errs = {0};
+    cb_list_request lr = {.cursor = u_map_get(req->map_url, "cursor")};
+    bool bad = unknown_parameters(res, req, &errs);
+    bad |= !parse_limit(res, u_map_get(req->map_url, "limit"), &lr.limit, &errs);
+    bad |= !parse_reverse(u_map_get(req->map_url, "reverse"), &lr.reverse, &errs);
+    if (bad)
+        return cb_reply_rc(ctx, CB_INVALID, &errs);
+    cb_rc rc = parent_from_path(ctx, res, &lr.parent_id);
+    if (rc != CB_OK)
+        return cb_reply_rc(ctx, rc, NULL);
+    char *text;
     size_t len;
-    char *text = cb_buf_take(&page, &len);
+    rc = cb_api_list_json(ctx, res, &lr, &text, &len, &errs);
+    if (rc != CB_OK)
+        return cb_reply_rc(ctx, rc, &errs);
     return cb_reply_json_text_take(ctx, 200, text, len);
 }
 

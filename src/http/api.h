@@ -122,6 +122,20 @@ extern const int cb_n_routes;
 
 /* Runtime callbacks the route table points at (user_data = descriptor). */
 int cb_api_list(const struct _u_request *, struct _u_response *, void *);
+
+/* What a list request asks for, once its query has been checked. */
+typedef struct cb_list_request {
+    int64_t parent_id;          /* the parent's id in the path, if res has one */
+    int limit;                  /* 1 .. res->page_max */
+    bool reverse;
+    const char *cursor;         /* NULL: the first page */
+} cb_list_request;
+
+/* One page of res's list, as GET answers it, for the caller of ctx (owner
+   scope applied): *json (malloc'd, *len bytes) is {"items":[…],
+   "next_cursor":…}. The page handlers use it to put a first page into a page. */
+cb_rc cb_api_list_json(cb_ctx *ctx, const cb_resource *res, const cb_list_request *lr,
+                      char **json, size_t *len, cb_errors *errs);
 int cb_api_get(const struct _u_request *, struct _u_response *, void *);
 int cb_api_create(const struct _u_request *, struct _u_response *, void *);
 int cb_api_update(const struct _u_request *, struct _u_response *, void *);

@@ -10,12 +10,20 @@
  * signed-in non-admin gets a 403 page at /admin. Pages are never cached
  * (they carry the CSRF token).
  *
+ * The chat page also carries its first data (data-boot on <body>, escaped
+ * like every template value): the first page of the caller's conversations
+ * and the model list, so the sidebar and the model picker are filled before
+ * the first paint instead of after two requests (see chat_boot).
+ *
  * The pages' import map (templates/_head.html: every module's URL to its
  * versioned one, so an import and its preload are one cached fetch) is the
  * one inline script: the page's CSP allows exactly it, by its SHA-256.
  */
 #include "web/pages.h"
+#include "api.h"
 #include "auth/session.h"
+#include "bot/bot.h"
+#include "http/api.h"
 #include "http/internal.h"
 #include "server/config.h"
 #include "util/buf.h"
@@ -152,6 +160,35 @@ static int redirect_to_login(cb_ctx *ctx)
     return rc;
 }
 
+/* {"conversations": the first page GET /api/v1/conversations?limit=50
+   answers, "models": GET /api/v1/models's answer}; either is null when it
+   cannot be had at once (the model list when the LLM server would have to
+   be asked: chat.js then asks for it itself). The 50 is chat.js's page. */
+static char *chat_boot(cb_ctx *ctx)
+{
+    cb_buf b = {0};
+    cb_buf_puts(&b, "{\"conversations\":");
+    cb_list_request lr = {.limit = 50};
+    cb_errors errs = {0};
+    char *list;
+    size_t len;
+    if (cb_api_list_json(ctx, &cb_res_conversations, &lr, &list, &len, &errs) == CB_OK) {
+        cb_buf_put(&b, list, len);
+        free(list);
+    } else {
+        cb_buf_puts(&b, "null");
+    }
+    cb_errors_clear(&errs);
+    cb_buf_puts(&b, ",\"models\":");
+    json_t *models = cb_bot_models_json(false);
+    char *text = models ? json_dumps(models, JSON_COMPACT) : NULL;
+    cb_buf_puts(&b, text ? text : "null");
+    free(text);
+    json_decref(models);
+    cb_buf_putc(&b, '}');
+    return cb_buf_take(&b, NULL);
+}
+
 static int serve_page(const struct _u_request *req, struct _u_response *resp, void *data)
 {
     cb_ctx *ctx = cb_ctx_of(req, resp);
@@ -178,8 +215,13 @@ static int serve_page(const struct _u_request *req, struct _u_response *resp, vo
         {"is_admin", ctx->is_admin ? "true" : "false"},
         {"next", next},
         {"min_password", min_pw},
+        {"boot", NULL},
     };
-    return reply_page(ctx, 200, pg->tpl, vars, sizeof vars / sizeof vars[0]);
+    char *boot = strcmp(pg->tpl, "chat") == 0 ? chat_boot(ctx) : NULL;
+    vars[sizeof vars / sizeof vars[0] - 1].value = boot;
+    int rc = reply_page(ctx, 200, pg->tpl, vars, sizeof vars / sizeof vars[0]);
+    free(boot);
+    return rc;
 }
 
 static int page_method_not_allowed(const struct _u_request *req, struct _u_response *resp,

@@ -14,6 +14,15 @@
 import { api, ApiError, connection, logout, stream } from './api.js';
 import { $, confirmDialog, copyText, debounce, flashCopied, h, icon } from './ui.js';
 
+// The page's first data (src/web/pages.c: data-boot): the first page of
+// conversations and the model list as the API answers them, so the sidebar
+// and the model picker are filled in the module's first run, before the
+// first paint. Either may be null (the model list when the server would
+// have had to ask the LLM server): then it is fetched.
+const boot = (() => {
+  try { return JSON.parse(document.body.dataset.boot || '{}') || {}; } catch { return {}; }
+})();
+
 const FIRST = 10;               // messages shown when a conversation opens
 const BATCH = 10;               // messages added to the DOM per task
 const MAX_DOM = 150;            // messages in the DOM at most
@@ -127,10 +136,8 @@ async function loadConvs() {
   el.convState.classList.remove('error');
   try {
     const q = state.nextCursor ? `&cursor=${encodeURIComponent(state.nextCursor)}` : '';
-    // The first page is preloaded by the template (same URL): the default
-    // cache mode lets the fetch take the preload's answer (no-store still
-    // keeps it out of the HTTP cache).
-    const page = await api('GET', `/api/v1/conversations?limit=50${q}`, undefined, q ? {} : { cache: 'default' });
+    const page = !q && boot.conversations ? boot.conversations : await api('GET', `/api/v1/conversations?limit=50${q}`);
+    boot.conversations = null;      // a retry or a later first page asks the server
     for (const c of page.items) state.convs.set(c.id, c);
     state.nextCursor = page.next_cursor;
     state.convsLoaded = true;
@@ -626,7 +633,8 @@ function setModelValue(value) {
 
 async function loadModels() {
   try {
-    const res = await api('GET', '/api/v1/models', undefined, { cache: 'default' });
+    const res = boot.models || await api('GET', '/api/v1/models');
+    boot.models = null;
     state.models = res.items || [];
   } catch {
     state.models = [];

@@ -2,7 +2,7 @@
 // real server: every module and its preload are one versioned URL fetched
 // once (the import map, allowed by the page's CSP hash), text assets come
 // gzipped, a revisit asks the server for no asset at all, the chat page's
-// first API answers come from its preloads, and a long conversation keeps a
+// first data comes in the page (no request), and a long conversation keeps a
 // bounded window of messages in the DOM while the reader scrolls to its
 // first message without the view jumping.
 import { after, before, test } from 'node:test';
@@ -42,9 +42,9 @@ test('modules: one versioned URL each, fetched once, gzipped, cached on a revisi
   for (const p of ['/static/js/chat.js', '/static/js/api.js', '/static/js/ui.js', '/static/css/app.css', '/static/icons.svg'])
     assert.equal(hits(first, p), 1, `${p}: ${hits(first, p)} requests`);
 
-  // The API requests the template preloads are made once (the fetch takes the preload's answer).
-  assert.equal(hits(first, '/api/v1/conversations'), 1);
-  assert.equal(hits(first, '/api/v1/models'), 1);
+  // The first page of conversations and the model list come in the page: no request for them.
+  assert.equal(hits(first, '/api/v1/conversations'), 0);
+  assert.equal(hits(first, '/api/v1/models'), 0);
 
   // (theme.js, under 1 KiB, has no gzip sibling: not worth it.)
   for (const r of responses.filter((x) => /\/static\/(js\/(chat|api|ui)|css\/app)\./.test(x.url()))) {
