@@ -538,7 +538,10 @@ async function fill() {
   }
   showEmpty();
 }
-el.messages.addEventListener('scroll', () => { if (!filling) fill(); }, { passive: true });
+// A scroll event runs inside the browser's frame task, before its style,
+// layout and paint: fill in a task of its own, so a batch and the layout it
+// forces never make that frame's task longer.
+el.messages.addEventListener('scroll', () => { if (!filling) setTimeout(fill, 0); }, { passive: true });
 
 function appendMessage(msg) {
   // The window may have left the end: bring the newest messages back first.
