@@ -3,7 +3,7 @@
 # Prints Markdown table rows (and the details behind them) for
 # bench/RESULTS.md.
 #
-#   bench/chat.sh [a|b|c|all]                         (default all)
+#   bench/chat.sh [a|b|c|all|ceiling]                 (default all)
 #
 #   a  STREAMS concurrent streamed replies (default 1000; a list such as
 #      "250 500 1000" runs each in turn, a fresh server each) from the fake
@@ -25,20 +25,25 @@
 #      of a 5,000-message conversation, search for a rare, a common and the
 #      most frequent word; wrk --latency at 4 connections (searches also at
 #      1), DURATION s each.
+#   ceiling  (not in `all`) the streaming ceiling: (a)'s streams, client and
+#      measures against bench-ceiling (bench/ceiling.c), which streams
+#      stamped tokens at 20 tokens/s from one ticker thread with chatbot's
+#      libmicrohttpd options and nothing else (no database, no upstream):
+#      what the framework allows on this machine.
 #
 # Environment: BUILD (build directory, default build), STREAMS, TOKENS,
 # DURATION, KEEP=1 keeps the work directory (its path is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
-case "$what" in a|b|c|all) ;; *) echo "usage: $0 [a|b|c|all]" >&2; exit 2 ;; esac
+case "$what" in a|b|c|all|ceiling) ;; *) echo "usage: $0 [a|b|c|all|ceiling]" >&2; exit 2 ;; esac
 build=${BUILD:-build}
 streams=${STREAMS:-1000} tokens=${TOKENS:-200} dur=${DURATION:-10}
 py=/usr/bin/python3
 
 scripts/deps.sh bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target chatbot bench-stream-clients >/dev/null
+cmake --build "$build" -j"$(nproc)" --target chatbot bench-stream-clients bench-ceiling >/dev/null
 
 work=$(mktemp -d /tmp/chat-bench.XXXXXX)
 pids=()
@@ -91,6 +96,49 @@ machine() {
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%d)"
 }
 
+free_port() { $py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# run_clients URL CAFILE JOBS CONTENT NAME=PID…: bench-stream-clients over
+# JOBS ($work/clients.out), with the CPU and RSS of the NAME=PID processes
+# and of the client sampled while the streams run ($work/sample.out).
+run_clients() {
+  local url=$1 ca=$2 jobs=$3 content=$4
+  shift 4
+  "$build/bench-stream-clients" "$url" "$ca" "$jobs" "$content" $((tokens / 20 + 120)) \
+    >"$work/clients.out" 2>"$work/clients.err" &
+  local client_pid=$!
+  while ! grep -q streams_starting "$work/clients.out" 2>/dev/null; do
+    kill -0 "$client_pid" 2>/dev/null || { cat "$work/clients.err" >&2; exit 1; }
+    sleep 0.05
+  done
+  $py bench/proc_sample.py 0.25 "$@" client=$client_pid >"$work/sample.out" &
+  local sampler_pid=$!
+  wait "$client_pid"
+  kill -TERM "$sampler_pid"; wait "$sampler_pid" || true
+}
+
+# The cells of a streams row. latency_cells reads the client's results from
+# the caller's array r; the others read NAME's line of $work/sample.out.
+latency_cells() {
+  echo "${r[latency_ms_p50]} ms | ${r[latency_ms_p99]} ms | ${r[latency_ms_p999]} ms | ${r[latency_ms_max]} ms | ${r[steady_latency_ms_p50]} ms | ${r[steady_latency_ms_p99]} ms"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+rss_cells() {
+  local l; l=$(grep "^$1 " "$work/sample.out")
+  echo "$(field hwm_mb "$l") MiB | $(field rss_max_mb "$l") MiB"
+}
+cpu_cell() {
+  local l; l=$(grep "^$1 " "$work/sample.out")
+  echo "$(field cpu_s "$l") s ($(field cores "$l") cores)"
+}
+# The figures behind a row.
+stream_details() {
+  echo
+  sed 's/^/    /' "$work/clients.out" "$work/sample.out"
+  [ -s "$work/clients.err" ] && { echo "    client stderr (first lines):"; head -5 "$work/clients.err" | sed 's/^/    /'; }
+  return 0
+}
+
 # --- (a) concurrent streamed replies --------------------------------------------
 part_a() {
   local streams=$1
@@ -115,17 +163,8 @@ EOF
   load
   curl -sf -X POST --data "{\"tokens\": $tokens, \"rate\": 20, \"stamp\": true}" \
     "http://127.0.0.1:$fport/_control/scenario" >/dev/null
-  "$build/bench-stream-clients" "https://127.0.0.1:$port" "$inst/tls/cert.pem" "$work/jobs" \
-    "Tell me about the weather on the coast" $((tokens / 20 + 120)) >"$work/clients.out" 2>"$work/clients.err" &
-  local client_pid=$!
-  while ! grep -q streams_starting "$work/clients.out" 2>/dev/null; do
-    kill -0 "$client_pid" 2>/dev/null || { cat "$work/clients.err" >&2; exit 1; }
-    sleep 0.05
-  done
-  $py bench/proc_sample.py 0.25 server=$server_pid fake_upstream=$fake_pid client=$client_pid >"$work/sample.out" &
-  local sampler_pid=$!
-  wait "$client_pid"
-  kill -TERM "$sampler_pid"; wait "$sampler_pid" || true
+  run_clients "https://127.0.0.1:$port" "$inst/tls/cert.pem" "$work/jobs" \
+    "Tell me about the weather on the coast" server=$server_pid fake_upstream=$fake_pid
   curl -sf "http://127.0.0.1:$fport/_control/log" | $py -c '
 import json, sys
 log = json.load(sys.stdin)["requests"]
@@ -143,14 +182,45 @@ print("upstream_client_disconnected", sum(e["client_disconnected"] for e in log)
   echo
   echo "| streams | tokens received / sent upstream | done events | p50 | p99 | p99.9 | max | steady p50 | steady p99 | server RSS peak (VmHWM) | server RSS max sampled | server CPU | fake upstream CPU | client CPU |"
   echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  local srv fake cli
-  srv=$(grep '^server ' "$work/sample.out") fake=$(grep '^fake_upstream ' "$work/sample.out") cli=$(grep '^client ' "$work/sample.out")
-  field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-  echo "| ${r[streams]} | ${r[tokens]} / ${r[upstream_tokens_sent]} | ${r[done]} | ${r[latency_ms_p50]} ms | ${r[latency_ms_p99]} ms | ${r[latency_ms_p999]} ms | ${r[latency_ms_max]} ms | ${r[steady_latency_ms_p50]} ms | ${r[steady_latency_ms_p99]} ms | $(field hwm_mb "$srv") MiB | $(field rss_max_mb "$srv") MiB | $(field cpu_s "$srv") s ($(field cores "$srv") cores) | $(field cpu_s "$fake") s ($(field cores "$fake") cores) | $(field cpu_s "$cli") s ($(field cores "$cli") cores) |"
+  echo "| ${r[streams]} | ${r[tokens]} / ${r[upstream_tokens_sent]} | ${r[done]} | $(latency_cells) | $(rss_cells server) | $(cpu_cell server) | $(cpu_cell fake_upstream) | $(cpu_cell client) |"
+  stream_details
+}
+
+# --- ceiling: the same streams from bench-ceiling --------------------------------
+# A certificate for 127.0.0.1 ($work/cert/tls/*.pem): chatbot makes one at its
+# first start.
+ceiling_cert() {
+  mkdir -p "$work/cert"
+  printf 'log_level = warning\n' >"$work/cert/config"
+  start_server "$work/cert" "$(free_port)"
+  stop_server
+}
+
+part_ceiling() {
+  local streams=$1 tls=$work/cert/tls port
+  port=$(free_port)
+  "$build/bench-ceiling" "$port" "$tls/cert.pem" "$tls/key.pem" --stream-tokens "$tokens" \
+    --stream-rate 20 >"$work/ceiling.log" 2>&1 &
+  local ceiling_pid=$!
+  pids+=("$ceiling_pid")
+  for _ in $(seq 100); do grep -q serving "$work/ceiling.log" && break; sleep 0.1; done
+  grep -q serving "$work/ceiling.log" || { echo "chat.sh: bench-ceiling did not start:" >&2; cat "$work/ceiling.log" >&2; exit 1; }
+  seq "$streams" | sed 's/$/ x x/' >"$work/jobs_ceiling"     # ids 1..N; no cookie, no CSRF
+  load
+  run_clients "https://127.0.0.1:$port" "$tls/cert.pem" "$work/jobs_ceiling" "hello" ceiling=$ceiling_pid
+  kill -TERM "$ceiling_pid"
+  wait "$ceiling_pid" || echo "chat.sh: bench-ceiling exited with status $?" >&2
+  grep '^ceiling_' "$work/ceiling.log" >>"$work/clients.out"    # tokens sent, the ticker's cost
+
+  local -A r
+  while read -r k v; do r[$k]=$v; done <"$work/clients.out"
   echo
-  sed 's/^/    /' "$work/clients.out" "$work/sample.out"
-  [ -s "$work/clients.err" ] && { echo "    client stderr (first lines):"; head -5 "$work/clients.err" | sed 's/^/    /'; }
-  return 0
+  echo "(ceiling) $streams concurrent streams from bench-ceiling, $tokens tokens at 20 tokens/s each"
+  echo
+  echo "| streams | tokens received / sent | done events | p50 | p99 | p99.9 | max | steady p50 | steady p99 | ceiling RSS peak (VmHWM) | ceiling RSS max sampled | ceiling CPU | client CPU |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| ${r[streams]} | ${r[tokens]} / ${r[ceiling_tokens_sent]} | ${r[done]} | $(latency_cells) | $(rss_cells ceiling) | $(cpu_cell ceiling) | $(cpu_cell client) |"
+  stream_details
 }
 
 # --- (b) POST …/messages, built-in bot, JSON ----------------------------------
@@ -231,4 +301,5 @@ part_c() {
 case "$what" in a|all) for n in $streams; do part_a "$n"; done ;; esac
 case "$what" in b|all) part_b ;; esac
 case "$what" in c|all) part_c ;; esac
+case "$what" in ceiling) ceiling_cert; for n in $streams; do part_ceiling "$n"; done ;; esac
 machine
