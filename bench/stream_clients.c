@@ -14,9 +14,13 @@
  * Usage: bench-stream-clients BASE_URL CAFILE JOBS_FILE CONTENT TIMEOUT_S
  *   JOBS_FILE: one line per stream, "CONVERSATION_ID COOKIE CSRF_TOKEN";
  *   each line becomes POST BASE_URL/api/v1/conversations/ID/messages
- *   {"content": CONTENT, "stream": true}, all started at once.
+ *   {"content": CONTENT, "stream": true}, all started at once (but see
+ *   $STREAM_CLIENTS_RAMP_S).
  * Every connection is opened (and its TLS handshake done) before the
  * streams start: see warm_up().
+ * $STREAM_CLIENTS_RAMP_S (default 0) spreads the starts evenly over that
+ * many seconds instead: N users pressing Enter within a second rather than
+ * in the same instant.
  * Prints `key value` lines: `streams_starting N` when the POSTs go out,
  * then the results (see report()). $STREAM_CLIENTS_DUMP, when set, names a
  * file that gets one line per token: stream, read time, latency (ns).
@@ -254,14 +258,36 @@ static char *body_for(const char *content)
     return b;
 }
 
-/* Runs the multi handle until `count` transfers have ended. */
-static void drive(CURLM *multi, cb_multi_loop *loop, size_t count, bool timed)
+/* The streams' start: stream i is added at t0 + i * ramp / n, so all at
+   once when ramp is 0. */
+typedef struct starts {
+    stream *st;
+    size_t n, started;
+    int64_t t0, ramp_ns;
+} starts;
+
+/* Adds the streams now due; true while some are still to come. */
+static bool start_due(CURLM *multi, starts *s)
+{
+    int64_t now = now_ns();
+    while (s->started < s->n &&
+           s->t0 + s->ramp_ns * (int64_t)s->started / (int64_t)s->n <= now)
+        curl_multi_add_handle(multi, s->st[s->started++].easy);
+    return s->started < s->n;
+}
+
+/* Runs the multi handle until `count` transfers have ended, adding the
+   transfers of `pending` (when given) as they come due. */
+static void drive(CURLM *multi, cb_multi_loop *loop, size_t count, bool timed, starts *pending)
 {
     int running;
+    bool ramping = pending && start_due(multi, pending);
     curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
     size_t ended = 0;
     while (ended < count) {
-        cb_multi_loop_wait(loop, 1000);
+        cb_multi_loop_wait(loop, ramping ? 1 : 1000);
+        if (ramping)
+            ramping = start_due(multi, pending);
         int64_t took = cb_multi_loop_work_ns(loop);
         if (timed && took > g.perform_max_ns)
             g.perform_max_ns = took;
@@ -300,7 +326,7 @@ static long warm_up(CURLM *multi, cb_multi_loop *loop, stream *st, size_t n, con
         curl_easy_setopt(st[i].easy, CURLOPT_WRITEFUNCTION, discard);
         curl_multi_add_handle(multi, st[i].easy);
     }
-    drive(multi, loop, n, false);
+    drive(multi, loop, n, false, NULL);
     long ok = 0;
     for (size_t i = 0; i < n; i++) {
         long code = 0;
@@ -321,6 +347,12 @@ int main(int argc, char **argv)
     if (!jobs) {
         perror(argv[3]);
         return 1;
+    }
+    const char *ramp = getenv("STREAM_CLIENTS_RAMP_S");
+    int64_t ramp_ns = ramp && *ramp ? (int64_t)(atof(ramp) * 1e9) : 0;
+    if (ramp_ns < 0) {
+        fprintf(stderr, "STREAM_CLIENTS_RAMP_S must be 0 or more seconds\n");
+        return 2;
     }
     const char *dump = getenv("STREAM_CLIENTS_DUMP");
     if (dump && *dump && !(g.dump = fopen(dump, "w"))) {
@@ -371,9 +403,8 @@ int main(int argc, char **argv)
     printf("streams_starting %ld\n", (long)n);    /* bench/chat.sh starts sampling here */
     fflush(stdout);
     int64_t t0 = now_ns();
-    for (size_t i = 0; i < n; i++)
-        curl_multi_add_handle(multi, st[i].easy);
-    drive(multi, loop, n, true);
+    starts pending = {.st = st, .n = n, .t0 = t0, .ramp_ns = ramp_ns};
+    drive(multi, loop, n, true, &pending);
     double wall = (double)(now_ns() - t0) / 1e9;
     long reconnects = 0;
     for (size_t i = 0; i < n; i++) {

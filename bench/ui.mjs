@@ -220,13 +220,14 @@ try {
     const page = await newPage(browser, server);
     await page.addInitScript(pageProbe);
     await page.goto('/login', { waitUntil: 'load' });
+    const login = await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd);
     await page.fill('#email', benchEmail);
     await page.fill('#password', 'correct horse battery');
     await Promise.all([page.waitForURL((u) => u.pathname === '/', { timeout: 60000 }), page.click('#submit')]);
     await untilMark(page);
     const r = await page.evaluate(readLoad);
     await page.context().close();
-    return r;
+    return { ...r, login };
   }
 
   // One more cold load of / under CDP tracing: what the page's main thread
@@ -500,6 +501,10 @@ function report(res) {
   if (res.floor && res.floor.length) {
     p('');
     p(`The browser's floor for a cold load on this machine (new context, \`/static/favicon.svg\`: 295 bytes, no script or style; navigation → load event), median per round: ${res.floor.map((f) => ms(median(f))).join(', ')}.`);
+  }
+  if (res.signIn && res.signIn.length && res.signIn[0][0].login != null) {
+    p('');
+    p(`A small page of ours cold (new context, \`/login\`: its HTML, the stylesheet, \`theme.js\` and \`auth.js\` with the modules it imports, no data; navigation → load event), median per round: ${res.signIn.map((rows) => ms(median(rows.map((l) => l.login)))).join(', ')}.`);
   }
   p('');
   p(`Opening the ${MESSAGES}-message conversation cold (\`/?c=ID\`: navigation → every reply of the newest ${'40'} rendered as Markdown):`);
