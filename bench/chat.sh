@@ -7,7 +7,9 @@
 #
 #   a  STREAMS concurrent streamed replies (default 1000; a list such as
 #      "250 500 1000" runs each in turn, a fresh server each) from the fake
-#      upstream (tests/fake_upstream.py) at 20 tokens/s, TOKENS each
+#      upstream (UPSTREAM=py: tests/fake_upstream.py, the default; UPSTREAM=c:
+#      bench-stamp-upstream, bench/stamp_upstream.c, the same stream format
+#      for a fraction of the CPU) at 20 tokens/s, TOKENS each
 #      (default 200 = 10 s), every token stamped with its send time:
 #      server RSS and CPU, per-token added latency (client read time -
 #      stamp), tokens and `done` events. Client: bench-stream-clients
@@ -32,18 +34,22 @@
 #      what the framework allows on this machine.
 #
 # Environment: BUILD (build directory, default build), STREAMS, TOKENS,
-# DURATION, KEEP=1 keeps the work directory (its path is printed).
+# DURATION, UPSTREAM (a's fake upstream: py, the default, or c), KEEP=1 keeps
+# the work directory (its path is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 case "$what" in a|b|c|all|ceiling) ;; *) echo "usage: $0 [a|b|c|all|ceiling]" >&2; exit 2 ;; esac
+upstream=${UPSTREAM:-py}
+case "$upstream" in py|c) ;; *) echo "chat.sh: UPSTREAM is py or c, not $upstream" >&2; exit 2 ;; esac
 build=${BUILD:-build}
 streams=${STREAMS:-1000} tokens=${TOKENS:-200} dur=${DURATION:-10}
 py=/usr/bin/python3
 
 scripts/deps.sh bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target chatbot bench-stream-clients bench-ceiling >/dev/null
+cmake --build "$build" -j"$(nproc)" --target chatbot bench-stream-clients bench-ceiling \
+  bench-stamp-upstream >/dev/null
 
 work=$(mktemp -d /tmp/chat-bench.XXXXXX)
 pids=()
@@ -145,10 +151,17 @@ part_a() {
   local inst=$work/a$streams port=18461
   mkdir -p "$inst"
   rm -f "$work/fake.port"
-  $py tests/fake_upstream.py --port 0 --port-file "$work/fake.port" >"$work/fake.log" 2>&1 &
+  if [ "$upstream" = c ]; then        # the stamp scenario is its only one
+    "$build/bench-stamp-upstream" --tokens "$tokens" --rate 20 --port-file "$work/fake.port" \
+      >"$work/fake.log" 2>&1 &
+  else
+    $py tests/fake_upstream.py --port 0 --port-file "$work/fake.port" >"$work/fake.log" 2>&1 &
+  fi
   local fake_pid=$!
   pids+=("$fake_pid")
   for _ in $(seq 100); do [ -s "$work/fake.port" ] && break; sleep 0.1; done
+  [ -s "$work/fake.port" ] ||
+    { echo "chat.sh: the fake upstream did not start:" >&2; cat "$work/fake.log" >&2; exit 1; }
   local fport
   fport=$(cat "$work/fake.port")
   cat >"$inst/config" <<EOF
@@ -161,24 +174,35 @@ EOF
   start_server "$inst" $port
   $py bench/chat_setup.py $port "$inst/tls/cert.pem" streams 10 "$streams" fake-small "$work/jobs"
   load
-  curl -sf -X POST --data "{\"tokens\": $tokens, \"rate\": 20, \"stamp\": true}" \
-    "http://127.0.0.1:$fport/_control/scenario" >/dev/null
+  if [ "$upstream" = py ]; then
+    curl -sf -X POST --data "{\"tokens\": $tokens, \"rate\": 20, \"stamp\": true}" \
+      "http://127.0.0.1:$fport/_control/scenario" >/dev/null
+  fi
   run_clients "https://127.0.0.1:$port" "$inst/tls/cert.pem" "$work/jobs" \
     "Tell me about the weather on the coast" server=$server_pid fake_upstream=$fake_pid
-  curl -sf "http://127.0.0.1:$fport/_control/log" | $py -c '
+  if [ "$upstream" = c ]; then        # its figures come at SIGTERM, on stdout
+    kill -TERM "$fake_pid"
+    wait "$fake_pid" || echo "chat.sh: bench-stamp-upstream exited with status $?" >&2
+    grep '^upstream_' "$work/fake.log" >>"$work/clients.out"
+    stop_server
+  else
+    curl -sf "http://127.0.0.1:$fport/_control/log" | $py -c '
 import json, sys
 log = json.load(sys.stdin)["requests"]
 print("upstream_requests", len(log))
 print("upstream_finished", sum(e["finished"] for e in log))
 print("upstream_tokens_sent", sum(e["tokens_sent"] for e in log))
 print("upstream_client_disconnected", sum(e["client_disconnected"] for e in log))' >>"$work/clients.out"
-  stop_server
-  kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true
+    stop_server
+    kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true
+  fi
 
   local -A r
   while read -r k v; do r[$k]=$v; done <"$work/clients.out"
   echo
-  echo "(a) $streams concurrent streamed replies, $tokens tokens at 20 tokens/s each"
+  local from=""
+  [ "$upstream" = py ] || from=", upstream bench-stamp-upstream"
+  echo "(a) $streams concurrent streamed replies, $tokens tokens at 20 tokens/s each$from"
   echo
   echo "| streams | tokens received / sent upstream | done events | p50 | p99 | p99.9 | max | steady p50 | steady p99 | server RSS peak (VmHWM) | server RSS max sampled | server CPU | fake upstream CPU | client CPU |"
   echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
