@@ -7,7 +7,7 @@
  * read it minus its stamp (same machine, same clock).
  *
  * One thread and one libcurl multi handle drive every stream, from epoll
- * through the server's own src/bot/multi_loop.c, so the client costs a
+ * through bench/multi_loop.c (curl_multi_socket_action), so the client costs a
  * small, known share of a core (and the same per token however many
  * streams run) instead of a thousand threads competing with the server.
  *
@@ -25,7 +25,7 @@
  * then the results (see report()). $STREAM_CLIENTS_DUMP, when set, names a
  * file that gets one line per token: stream, read time, latency (ns).
  */
-#include "bot/multi_loop.h"
+#include "multi_loop.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>

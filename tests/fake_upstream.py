@@ -44,6 +44,7 @@ FIELDS = {
     "echo": (bool, None),
     "stamp": (bool, None),
     "delay_headers": ((int, float), lambda v: 0 <= v <= 3600),
+    "linger": ((int, float), lambda v: 0 <= v <= 3600),
     "transfer": (str, lambda v: v in ("chunked", "close")),
     "seed": (int, None),
 }
@@ -216,6 +217,7 @@ class Request:
         self.version = version
         self.headers = headers          # lower-cased names
         self.body = body
+        self.client_port = None         # the connection's: tells a reused connection
 
     @property
     def keep_alive(self):
@@ -402,6 +404,7 @@ class Upstream:
                  "stream": body.get("stream") is True, "messages": body.get("messages"),
                  "params": {k: v for k, v in body.items() if k != "messages"},
                  "authorization": req.headers.get("authorization"), "status": status,
+                 "client_port": req.client_port,
                  "scenario": None, "tokens_sent": 0, "finished": False,
                  "client_disconnected": False, "disconnected_at": None,
                  "started_at": time.time(), "finished_at": None}
@@ -576,6 +579,9 @@ class Reply:
                              % json.dumps(self.usage()))
         if mode != "no_done":
             await self.event("data: [DONE]")
+        if sc.get("linger"):
+            await conn.drain()
+            await asyncio.sleep(sc["linger"])
         if self.chunked:
             conn.write(b"0\r\n\r\n")
         self.up.finish(self.entry)     # before the drain: the client may close at once
@@ -664,6 +670,8 @@ async def serve_connection(up, reader, writer):
             if req is None:
                 break
             conn.chunked = False
+            peer = writer.get_extra_info("peername")
+            req.client_port = peer[1] if peer else None
             keep = await up.handle(conn, req)
     except (ConnectionError, asyncio.IncompleteReadError):
         pass

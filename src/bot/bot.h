@@ -9,8 +9,8 @@
  *   builtin  — the offline knowledge-base bot (src/bot/builtin.c): answers
  *              synchronously inside start();
  *   openai   — any OpenAI-compatible /v1/chat/completions server
- *              (src/bot/openai.c): asynchronous, one libcurl multi thread
- *              drives every upstream request.
+ *              (src/bot/openai.c): the upstream request runs in the
+ *              consumer's own thread, through the job's pump.
  *
  * Threading: cb_bot_job_* may be called from any thread. A provider whose
  * start() returned CB_OK calls cb_bot_job_finish() exactly once, also
@@ -54,6 +54,15 @@ void cb_bot_job_finish(cb_bot_job *job, bool ok, const char *detail);
 /* True once the user pressed stop, the client went away, or the server is
    shutting down. */
 bool cb_bot_job_cancelled(const cb_bot_job *job);
+
+/* A provider that works in the consumer's thread gives its job a pump
+   (before start() returns): while the consumer waits for news it calls
+   pump(arg, timeout_ms) instead of sleeping. The pump returns once it
+   wrote into the job, finished it, or timeout_ms passed; it must notice a
+   cancel within its timeout. cb_bot_job_finish drops the pump, so it is
+   never called after the finish (the provider may free `arg` then). */
+typedef void (*cb_bot_pump_fn)(void *arg, int timeout_ms);
+void cb_bot_job_set_pump(cb_bot_job *job, cb_bot_pump_fn pump, void *arg);
 
 typedef struct cb_bot_provider {
     const char *name;           /* "builtin", "openai" */

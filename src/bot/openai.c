@@ -2,18 +2,23 @@
  * openai.c — the openai provider: streamed replies from an OpenAI-compatible
  * /chat/completions server (docs/llm.md).
  *
- * One background thread owns a libcurl multi handle and drives every
- * upstream request from epoll (multi_loop.c), so a thousand open replies
- * cost a thousand sockets and small buffers, not a thousand threads, and a
- * token costs the same however many are open. start() (any thread)
- * prepares an easy handle and queues it under the mutex, then wakes the
- * thread; from then on only the thread touches the transfer. The thread
- * sweeps its transfers every 200 ms, and at once on wake(): it drops those
- * whose job was cancelled, which closes their upstream connections. Every transfer ends
- * in exactly one cb_bot_job_finish: at [DONE], at the end of its response,
- * on a cancel, or at shutdown.
+ * A reply's upstream request runs in its consumer's thread (the request's
+ * own thread, chat/reply.c): start() puts the transfer on a libcurl multi
+ * handle of its own and gives the job a pump, and the consumer's waits
+ * drive it. A token wakes only the thread that sends it on. (It used to be
+ * read by one thread for every reply and handed over with a futex wake:
+ * at 1,000 streams that thread used 0.87 of a core, and every token
+ * waited for it.) The pump notices a cancel or a stall within its timeout
+ * and ends the transfer, which closes its upstream connection. Every
+ * transfer ends in exactly one cb_bot_job_finish: at [DONE], at the end of
+ * its response, on a cancel or a stall.
+ *
+ * Finished replies' multi handles are kept (up to IDLE_MULTI_MAX), and
+ * with them their keep-alive connections to the LLM server, for the next
+ * replies. All transfers share DNS answers and TLS sessions through one
+ * share handle; not connections, which libcurl documents as unsafe to
+ * share across threads.
  */
-#include "bot/multi_loop.h"
 #include "bot/openai.h"
 #include "bot/openai_req.h"
 #include "bot/sse.h"
@@ -29,14 +34,15 @@
 #include <time.h>
 #include <yder.h>
 
-#define POLL_MS 200
 #define ERROR_BODY_MAX (64 * 1024)          /* kept of a non-200 answer */
+#define IDLE_MULTI_MAX 32                   /* multi handles kept for the next replies */
+#define DONE_GRACE_S 0.2                    /* after [DONE], for the end of the response */
 #define JSON_BODY_MAX (8 * 1024 * 1024)     /* a whole (non-streamed) 200 answer */
 
 typedef enum { X_NEW, X_STREAM, X_BODY } xfer_mode;
 
 typedef struct xfer {
-    struct xfer *prev, *next;   /* the queue, then the thread's active list */
+    CURLM *multi;               /* its own while it runs: driven by the consumer's pump */
     CURL *easy;
     cb_bot_job *job;            /* NULL once finished */
     struct curl_slist *headers;
@@ -53,19 +59,20 @@ typedef struct xfer {
     char carry[4];              /* an incomplete UTF-8 character held back */
     size_t carry_len;
     double last_byte;           /* monotonic seconds: the start, then each write */
+    double done_at;             /* when [DONE] came, or 0 */
+    bool shared;                /* holds a place on the share handle */
 } xfer;
 
 static struct {
     pthread_mutex_t mu;
-    CURLM *multi;               /* created by init, freed by shutdown after the join */
-    cb_multi_loop *loop;        /* the same */
-    pthread_t thread;
-    bool running;               /* start() may queue */
-    bool stopping;
-    xfer *queue;
+    bool running;               /* start() may begin transfers */
+    CURLSH *share;              /* freed when stopped and no transfer uses it */
+    int live;                   /* transfers using the share */
+    CURLM *idle[IDLE_MULTI_MAX]; /* finished replies' multi handles */
+    int n_idle;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static xfer *active;            /* the thread's own */
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 
 static double now_s(void)
 {
@@ -91,10 +98,54 @@ static void fail(xfer *x, const char *detail)
     x->failed = true;
 }
 
+static void share_release(void)
+{
+    pthread_mutex_lock(&g.mu);
+    g.live--;
+    if (!g.running && g.live == 0 && g.share) {
+        curl_share_cleanup(g.share);
+        g.share = NULL;
+    }
+    pthread_mutex_unlock(&g.mu);
+}
+
+/* A multi handle keeps the connections of its finished transfers, so a
+   reply that takes a used one reuses its keep-alive connection to the
+   LLM server. One thread at a time uses a multi handle, which is all
+   libcurl asks. */
+static CURLM *multi_take(void)
+{
+    CURLM *m = NULL;
+    pthread_mutex_lock(&g.mu);
+    if (g.n_idle)
+        m = g.idle[--g.n_idle];
+    pthread_mutex_unlock(&g.mu);
+    return m ? m : curl_multi_init();
+}
+
+static void multi_give(CURLM *m)
+{
+    pthread_mutex_lock(&g.mu);
+    if (g.running && g.n_idle < IDLE_MULTI_MAX) {
+        g.idle[g.n_idle++] = m;
+        m = NULL;
+    }
+    pthread_mutex_unlock(&g.mu);
+    if (m)
+        curl_multi_cleanup(m);
+}
+
+/* Also ends the transfer when it still runs: that closes its connection. */
 static void xfer_free(xfer *x)
 {
+    if (x->multi && x->easy)
+        curl_multi_remove_handle(x->multi, x->easy);
     if (x->easy)
         curl_easy_cleanup(x->easy);
+    if (x->multi)
+        multi_give(x->multi);
+    if (x->shared)
+        share_release();
     curl_slist_free_all(x->headers);
     free(x->body);
     free(x->model);
@@ -149,7 +200,10 @@ static int on_event(void *arg, const char *event, const char *data, size_t len)
         stop = 0;
         break;
     case CB_CHUNK_DONE:
-        finish(x, true, NULL);          /* at once; the rest of the body is drained */
+        /* The reply is whole. It ends with the response (normally at
+           once), so that the connection can be kept for the next reply;
+           or after DONE_GRACE_S without it. */
+        x->done_at = now_s();
         break;
     case CB_CHUNK_ERROR:
         snprintf(detail, sizeof detail, "the language model server reported an error: %s",
@@ -183,8 +237,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
     xfer *x = arg;
     size_t n = size * nmemb;
     x->last_byte = now_s();
-    if (!x->job)
-        return n;                       /* finished at [DONE]: drain */
+    if (!x->job || x->done_at)
+        return n;                       /* after [DONE]: drain */
     if (cb_bot_job_cancelled(x->job))
         return 0;                       /* aborts the transfer */
     if (x->mode == X_NEW)
@@ -226,7 +280,7 @@ static void conclude(xfer *x, CURLcode rc)
 {
     if (!x->job)
         return;
-    if (cb_bot_job_cancelled(x->job)) {
+    if (cb_bot_job_cancelled(x->job) || x->done_at) {
         finish(x, true, NULL);
         return;
     }
@@ -266,48 +320,13 @@ static void conclude(xfer *x, CURLcode rc)
     }
 }
 
-/* --- the thread ------------------------------------------------------------ */
-
-static void link_active(xfer *x)
-{
-    x->prev = NULL;
-    x->next = active;
-    if (active)
-        active->prev = x;
-    active = x;
-}
-
-/* Takes x off the multi handle and the active list, and frees it. */
-static void drop(CURLM *m, xfer *x)
-{
-    curl_multi_remove_handle(m, x->easy);
-    if (x->prev)
-        x->prev->next = x->next;
-    else
-        active = x->next;
-    if (x->next)
-        x->next->prev = x->prev;
-    xfer_free(x);
-}
-
-static void reap(CURLM *m)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(m, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        xfer *x = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        CURLcode rc = msg->data.result;     /* msg is invalid after the removal */
-        conclude(x, rc);
-        drop(m, x);
-    }
-}
+/* --- the pump ----------------------------------------------------------------- */
 
 /* Connected, and silent for longer than llm_stall_timeout_s. Checked here
    because libcurl's low-speed limit averages over a window of seconds and
-   fires up to five seconds late; it stays set as a backstop. */
+   fires up to five seconds late; it stays set as a backstop. Looked at
+   after the pump read what was waiting, so a consumer that was busy
+   writing is not taken for a silent upstream. */
 static bool stalled(xfer *x, double now)
 {
     if (now - x->last_byte < cb_cfg->llm_stall_timeout_s)
@@ -317,60 +336,82 @@ static bool stalled(xfer *x, double now)
     return connected > 0;
 }
 
-/* A cancelled reply's transfer goes at once: that closes its connection.
-   So does a stalled one's. */
-static void sweep(CURLM *m)
+/* Finishes a reply that is over without its response ending: cancelled,
+   whole ([DONE] came some time ago), failed inside libcurl, or stalled. */
+static void end_if_over(xfer *x, CURLMcode mc)
 {
     double now = now_s();
-    for (xfer *x = active, *next; x; x = next) {
-        next = x->next;
-        if (x->job && cb_bot_job_cancelled(x->job))
-            finish(x, true, NULL);
-        else if (stalled(x, now))
-            finish(x, false, CB_OAI_STALLED);
-        else
-            continue;
-        drop(m, x);
+    if (cb_bot_job_cancelled(x->job) || (x->done_at && now >= x->done_at + DONE_GRACE_S)) {
+        finish(x, true, NULL);
+    } else if (mc != CURLM_OK) {
+        char detail[CB_OAI_DETAIL];
+        snprintf(detail, sizeof detail, "the request to the language model failed: %s",
+                 curl_multi_strerror(mc));
+        finish(x, false, detail);
+    } else if (stalled(x, now)) {
+        finish(x, false, CB_OAI_STALLED);
     }
 }
 
-static void *loop(void *arg)
+/* The consumer's thread (bot.h): waits at most timeout_ms for the
+   upstream, lets libcurl act on what came, and ends the transfer when the
+   reply is over, cancelled or stalled. */
+static void pump(void *arg, int timeout_ms)
 {
-    CURLM *m = arg;
-    double next_sweep = now_s() + POLL_MS / 1000.0;
-    for (;;) {
-        pthread_mutex_lock(&g.mu);
-        xfer *q = g.queue;
-        g.queue = NULL;
-        bool stop = g.stopping;
-        if (stop)
-            g.running = false;          /* no start() queues after this */
-        pthread_mutex_unlock(&g.mu);
-        while (q) {
-            xfer *x = q;
-            q = q->next;
-            x->last_byte = now_s();
-            link_active(x);
-            if (curl_multi_add_handle(m, x->easy) != CURLM_OK) {
-                finish(x, false, "cannot start a request to the language model");
-                drop(m, x);
-            }
-        }
-        if (stop)
-            break;
-        double left = next_sweep - now_s();
-        bool woken = cb_multi_loop_wait(g.loop, left > 0 ? (int)(left * 1000) + 1 : 0);
-        reap(m);
-        if (woken || now_s() >= next_sweep) {
-            sweep(m);
-            next_sweep = now_s() + POLL_MS / 1000.0;
-        }
+    xfer *x = arg;
+    CURLMcode mc = CURLM_OK;
+    if (x->done_at) {
+        int grace_ms = (int)((x->done_at + DONE_GRACE_S - now_s()) * 1000) + 1;
+        timeout_ms = grace_ms < timeout_ms ? (grace_ms > 0 ? grace_ms : 0) : timeout_ms;
     }
-    while (active) {
-        finish(active, true, NULL);     /* the server is stopping: replies end as stopped */
-        drop(m, active);
+    if (!cb_bot_job_cancelled(x->job)) {
+        int running;
+        mc = curl_multi_poll(x->multi, NULL, 0, timeout_ms, NULL);
+        if (mc == CURLM_OK)
+            mc = curl_multi_perform(x->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(x->multi, &left)))
+            if (msg->msg == CURLMSG_DONE)
+                conclude(x, msg->data.result);
     }
-    return NULL;
+    if (x->job)
+        end_if_over(x, mc);
+    if (!x->job)
+        xfer_free(x);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    (void)h, (void)access, (void)arg;
+    pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+    (void)h, (void)arg;
+    pthread_mutex_unlock(&share_locks[data]);
+}
+
+static void share_locks_init(void)
+{
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&share_locks[i], NULL);
+}
+
+static CURLSH *share_new(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, share_locks_init);
+    CURLSH *sh = curl_share_init();
+    if (sh && (curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+               curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+               curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+               curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)) {
+        curl_share_cleanup(sh);
+        sh = NULL;
+    }
+    return sh;
 }
 
 int cb_openai_init(void)
@@ -378,50 +419,50 @@ int cb_openai_init(void)
     if (!cb_oai_configured())
         return 0;
     pthread_mutex_lock(&g.mu);
-    int rc = 0;
-    if (!g.multi) {
-        g.multi = curl_multi_init();
-        g.loop = g.multi ? cb_multi_loop_new(g.multi) : NULL;
-        g.stopping = false;
-        g.running = g.loop && pthread_create(&g.thread, NULL, loop, g.multi) == 0;
-        if (!g.running) {
-            cb_multi_loop_free(g.loop);
-            if (g.multi)
-                curl_multi_cleanup(g.multi);
-            g.multi = NULL;
-            g.loop = NULL;
-            rc = -1;
-        }
-    }
+    if (!g.share)
+        g.share = share_new();
+    g.running = g.share != NULL;
+    int rc = g.running ? 0 : -1;
     pthread_mutex_unlock(&g.mu);
     if (rc)
-        y_log_message(Y_LOG_LEVEL_ERROR, "openai: cannot start the request thread");
+        y_log_message(Y_LOG_LEVEL_ERROR, "openai: cannot set up libcurl's share handle");
     return rc;
 }
 
 void cb_openai_shutdown(void)
 {
+    CURLM *idle[IDLE_MULTI_MAX];
     pthread_mutex_lock(&g.mu);
-    CURLM *m = g.multi;
-    if (m) {
-        g.stopping = true;
-        cb_multi_loop_wake(g.loop);
+    g.running = false;
+    int n_idle = g.n_idle;
+    memcpy(idle, g.idle, sizeof idle);
+    g.n_idle = 0;
+    pthread_mutex_unlock(&g.mu);
+    for (int i = 0; i < n_idle; i++)
+        curl_multi_cleanup(idle[i]);
+    pthread_mutex_lock(&g.mu);
+    if (g.live == 0 && g.share) {
+        curl_share_cleanup(g.share);
+        g.share = NULL;
     }
     pthread_mutex_unlock(&g.mu);
-    if (m) {
-        pthread_join(g.thread, NULL);
-        pthread_mutex_lock(&g.mu);
-        cb_multi_loop *loop = g.loop;
-        g.multi = NULL;
-        g.loop = NULL;
-        pthread_mutex_unlock(&g.mu);
-        curl_multi_cleanup(m);
-        cb_multi_loop_free(loop);
-    }
     cb_openai_models_forget();
 }
 
 /* --- the provider ---------------------------------------------------------- */
+
+/* Takes a place on the share handle; false once shut down. */
+static bool share_take(CURL *easy)
+{
+    pthread_mutex_lock(&g.mu);
+    bool ok = g.running;
+    if (ok) {
+        g.live++;
+        curl_easy_setopt(easy, CURLOPT_SHARE, g.share);
+    }
+    pthread_mutex_unlock(&g.mu);
+    return ok;
+}
 
 static cb_rc start(const cb_bot_request *req, cb_bot_job *job, char *detail, size_t size)
 {
@@ -438,39 +479,31 @@ static cb_rc start(const cb_bot_request *req, cb_bot_job *job, char *detail, siz
         xfer_free(x);
         return CB_ERROR;
     }
-    cb_sse_init(&x->sse, 0, on_event, x);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-    x->job = job;
-    pthread_mutex_lock(&g.mu);
-    bool queued = g.running;
-    if (queued) {
-        x->next = g.queue;
-        g.queue = x;
-        cb_multi_loop_wake(g.loop);
-    }
-    pthread_mutex_unlock(&g.mu);
-    if (!queued) {
+    x->shared = share_take(x->easy);
+    if (!x->shared) {
         xfer_free(x);
         snprintf(detail, size, "the language model client is not running");
         return CB_ERROR;
     }
+    cb_sse_init(&x->sse, 0, on_event, x);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+    x->multi = multi_take();
+    if (!x->multi || curl_multi_add_handle(x->multi, x->easy) != CURLM_OK) {
+        xfer_free(x);
+        snprintf(detail, size, "cannot start a request to the language model");
+        return CB_ERROR;
+    }
+    x->job = job;
+    x->last_byte = now_s();
+    cb_bot_job_set_pump(job, pump, x);
     return CB_OK;
-}
-
-static void wake(void)
-{
-    pthread_mutex_lock(&g.mu);
-    if (g.loop)
-        cb_multi_loop_wake(g.loop);
-    pthread_mutex_unlock(&g.mu);
 }
 
 const cb_bot_provider cb_bot_openai = {
     .name = "openai",
     .start = start,
-    .wake = wake,
+    .wake = NULL,                       /* the pump looks at the cancel itself */
     .models = cb_openai_models,
     .has_model = cb_openai_has_model,
 };

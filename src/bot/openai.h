@@ -17,16 +17,17 @@
 
 #include "bot/bot.h"
 
-/* Starts the thread that drives every streaming request (one libcurl multi
-   handle). Needs cb_cfg and curl_global_init; does nothing when llm_url is
-   empty. Returns 0, or -1 when the thread cannot start. Calling it again
+/* Sets up what replies share (libcurl's share handle for DNS answers and
+   TLS sessions). Needs cb_cfg and curl_global_init; does nothing when
+   llm_url is empty. Returns 0, or -1 when it cannot. Calling it again
    while running is harmless. */
 int cb_openai_init(void);
 
-/* Stops that thread: transfers in flight are dropped (their upstream
-   connections closed) and their jobs finish as stopped (ok = true); a
-   start() after this fails. Then joins the thread and forgets the cached
-   model list. Safe when init did nothing. */
+/* A start() after this fails, and the pool of idle connections is closed.
+   Replies still running belong to their consumers: they go on until they
+   end or are cancelled (the server cancels them all first), and the share
+   handle is freed after the last. Forgets the cached model list. Safe when
+   init did nothing. */
 void cb_openai_shutdown(void);
 
 /* A blocking, non-streaming completion (stream:false) of `turns` with

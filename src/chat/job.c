@@ -2,7 +2,8 @@
  * job.c — reply jobs and the per-conversation registry (see job.h).
  *
  * One mutex and condition variable per job: the provider appends under it
- * and signals; the consumer waits on it with a timeout. The registry is a
+ * and signals; the consumer waits on it with a timeout. A provider with a
+ * pump (bot.h) is instead driven by the consumer's waits, in its thread. The registry is a
  * list under one global lock: it is touched only when a reply starts,
  * stops or ends, never per delta.
  */
@@ -26,6 +27,8 @@ struct cb_bot_job {
     cb_buf text;
     cb_job_state state;
     bool cancelled;
+    cb_bot_pump_fn pump;        /* set: waiting means pumping (bot.h) */
+    void *pump_arg;
     char detail[256];
     cb_bot_job *next;           /* registry list, under registry_mu */
     bool registered;
@@ -137,9 +140,18 @@ void cb_bot_job_finish(cb_bot_job *job, bool ok, const char *detail)
             job->state = job->cancelled ? CB_JOB_STOPPED : CB_JOB_COMPLETE;
         }
     }
+    job->pump = NULL;
     pthread_mutex_unlock(&job->mu);
     pthread_cond_broadcast(&job->cv);   /* still ours: the reference goes below */
     cb_job_unref(job);
+}
+
+void cb_bot_job_set_pump(cb_bot_job *job, cb_bot_pump_fn pump, void *arg)
+{
+    pthread_mutex_lock(&job->mu);
+    job->pump = pump;
+    job->pump_arg = arg;
+    pthread_mutex_unlock(&job->mu);
 }
 
 bool cb_bot_job_cancelled(const cb_bot_job *job)
@@ -153,6 +165,30 @@ bool cb_bot_job_cancelled(const cb_bot_job *job)
 
 /* --- the consumer's side -------------------------------------------------- */
 
+static int ms_until(const struct timespec *until)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (until->tv_sec - now.tv_sec) * 1000L + (until->tv_nsec - now.tv_nsec) / 1000000L;
+    return ms > 0 ? (int)ms : 0;
+}
+
+/* Sleeps on the condition variable, or runs the provider's pump: one turn
+   of either, until `until`. Called and returns with job->mu held; false
+   once the time is up. */
+static bool wait_turn(cb_bot_job *job, const struct timespec *until)
+{
+    if (!job->pump)
+        return pthread_cond_timedwait(&job->cv, &job->mu, until) == 0;
+    cb_bot_pump_fn pump = job->pump;
+    void *arg = job->pump_arg;
+    int left = ms_until(until);
+    pthread_mutex_unlock(&job->mu);
+    pump(arg, left);                    /* writes into the job: not under its lock */
+    pthread_mutex_lock(&job->mu);
+    return left > 0;
+}
+
 cb_job_state cb_job_wait(cb_bot_job *job, size_t have, int timeout_ms, char **text, size_t *len)
 {
     struct timespec until;
@@ -165,7 +201,7 @@ cb_job_state cb_job_wait(cb_bot_job *job, size_t have, int timeout_ms, char **te
     }
     pthread_mutex_lock(&job->mu);
     while (job->state == CB_JOB_RUNNING && job->text.len <= have)
-        if (pthread_cond_timedwait(&job->cv, &job->mu, &until) != 0)
+        if (!wait_turn(job, &until))
             break;
     *text = NULL;
     *len = 0;

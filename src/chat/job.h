@@ -38,8 +38,9 @@ void cb_job_ref(cb_bot_job *job);
 void cb_job_unref(cb_bot_job *job);
 
 /* Waits until text beyond `have` bytes exists, the job ends, or
-   `timeout_ms` passes. Copies the new text (malloc'd, NUL-terminated)
-   into *text (NULL when none) and returns the state. */
+   `timeout_ms` passes (with a provider's pump, waiting is pumping).
+   Copies the new text (malloc'd, NUL-terminated) into *text (NULL when
+   none) and returns the state. */
 cb_job_state cb_job_wait(cb_bot_job *job, size_t have, int timeout_ms, char **text, size_t *len);
 
 /* The whole text so far (malloc'd) and the failure detail, if any. */

@@ -215,7 +215,9 @@ static bool produce(run *r)
         if (text)
             delta_event(r, text, len);
         free(text);
-        if (state != CB_JOB_RUNNING)
+        /* The last text goes out before the final store, not after it:
+           when a thousand replies end together, the stores queue. */
+        if (state != CB_JOB_RUNNING && r->out.len == 0)
             end_events(r, state);
         else if (r->out.len == 0 && now_ms() - r->wrote_ms >= PING_EVERY_MS)
             cb_buf_puts(&r->out, ": ping\n\n");
@@ -224,12 +226,12 @@ static bool produce(run *r)
 }
 
 /* While it waits for a reply, the request's thread is SCHED_BATCH: then
-   the wake-up for a token does not preempt the provider's thread, which
-   feeds every running reply from one loop. It hands out everything that
-   arrived in one turn, and the replies' threads write theirs after,
-   instead of a context switch in the middle of the loop for every token
-   (perf at 1,000 streams: the loop thread spent half its time there).
-   Failing to change it only loses that. */
+   the wake-up for a token (its upstream socket's) does not preempt the
+   thread that is running, another reply in the middle of writing its own
+   token or the batch writer; the replies' threads take their turns
+   instead of a context switch per token on top of the one that wakes
+   them. With the former hand-off thread this halved p50 at 1,000 streams
+   (bench/RESULTS.md). Failing to change it only loses that. */
 static void wait_as_batch(bool on)
 {
     struct sched_param none = {0};

@@ -35,6 +35,8 @@ struct cb_bot_job {
     bool ok, split_char;
     char detail[512];
     atomic_bool cancelled;
+    cb_bot_pump_fn pump;
+    void *pump_arg;
 };
 
 void cb_bot_job_delta(cb_bot_job *job, const char *text, size_t len)
@@ -53,7 +55,16 @@ void cb_bot_job_finish(cb_bot_job *job, bool ok, const char *detail)
     job->finishes++;
     job->ok = ok;
     snprintf(job->detail, sizeof job->detail, "%s", detail ? detail : "");
+    job->pump = NULL;
     pthread_cond_broadcast(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+}
+
+void cb_bot_job_set_pump(cb_bot_job *job, cb_bot_pump_fn pump, void *arg)
+{
+    pthread_mutex_lock(&job->mu);
+    job->pump = pump;
+    job->pump_arg = arg;
     pthread_mutex_unlock(&job->mu);
 }
 
@@ -85,14 +96,20 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Waits until the job finished (or has `bytes` of text, when > 0). */
+/* Waits until the job finished (or has `bytes` of text, when > 0), as the
+   server's consumer does: pumping in slices of 250 ms. */
 static bool job_wait(cb_bot_job *j, double seconds, size_t bytes)
 {
     double until = now() + seconds;
     pthread_mutex_lock(&j->mu);
     while (!j->finishes && !(bytes && j->text.len >= bytes) && now() < until) {
+        cb_bot_pump_fn pump = j->pump;
+        void *arg = j->pump_arg;
         pthread_mutex_unlock(&j->mu);
-        usleep(5000);
+        if (pump)
+            pump(arg, 250);
+        else
+            usleep(5000);
         pthread_mutex_lock(&j->mu);
     }
     bool done = j->finishes || (bytes && j->text.len >= bytes);
@@ -247,6 +264,34 @@ static void test_stream(void)
     CHECK(!j->split_char);
     job_free(j);
 
+    /* The next reply reuses the last one's keep-alive connection. */
+    j = reply(NULL);
+    CHECK(j->finishes == 1 && j->ok);
+    job_free(j);
+    j = reply(NULL);
+    CHECK(j->finishes == 1 && j->ok);
+    job_free(j);
+    cb_buf all = {0};
+    CHECK(control("log", NULL, &all) == 200);
+    json_t *logged = json_loadb(all.data ? all.data : "", all.len, 0, NULL);
+    json_t *reqs = json_object_get(logged, "requests");
+    size_t n = json_array_size(reqs);
+    json_int_t port[2] = {-1, -2};
+    for (size_t i = 0; i < 2 && n >= 2; i++)
+        port[i] = json_integer_value(json_object_get(json_array_get(reqs, n - 2 + i), "client_port"));
+    json_decref(logged);
+    cb_buf_free(&all);
+    CHECK(port[0] > 0 && port[0] == port[1]);
+
+    /* [DONE], then a response that does not end: complete, and soon. */
+    scenario("{\"text\": \"lingering on\", \"rate\": 0, \"linger\": 5}");
+    double t0 = now();
+    j = reply(NULL);
+    CHECK(j->finishes == 1 && j->ok);
+    CHECK_STR(j->text.data, "lingering on");
+    CHECK(now() - t0 < 1.0);
+    job_free(j);
+
     /* finish_reason without [DONE] is a complete reply. */
     scenario("{\"text\": \"no done here\", \"mode\": \"no_done\", \"rate\": 0}");
     j = reply(NULL);
@@ -342,18 +387,26 @@ static void test_broken(void)
     CHECK(control("wait?n=1&disconnected=1&timeout=5", NULL, NULL) == 200);
 }
 
+/* A cancel from another thread, as POST …/stop does it. */
+static void *cancel_later(void *arg)
+{
+    usleep(100000);
+    atomic_store(&((cb_bot_job *)arg)->cancelled, true);
+    return NULL;
+}
+
 static void test_cancel(void)
 {
+    /* Cancelled between two waits: the next pump ends it at once. */
     scenario("{\"tokens\": 100000, \"rate\": 20}");
     cb_bot_job *j = reply_start(NULL);
     CHECK(job_wait(j, 5, 10));
     CHECK(!j->finishes);
     double t0 = now();
     atomic_store(&j->cancelled, true);
-    cb_bot_openai.wake();
     CHECK(job_wait(j, 2, 0));
     CHECK(j->finishes == 1 && j->ok);
-    CHECK(now() - t0 < 1.0);
+    CHECK(now() - t0 < 0.1);
     cb_buf entry = {0};
     CHECK(control("wait?n=1&disconnected=1&timeout=5", NULL, &entry) == 200);
     CHECK(now() - t0 < 2.0);
@@ -362,16 +415,29 @@ static void test_cancel(void)
     CHECK(j->finishes == 1);
     job_free(j);
 
-    /* A cancel without wake() is noticed by the thread's own turn. */
-    scenario("{\"tokens\": 100000, \"rate\": 20}");
+    /* Cancelled while the consumer waits in the pump: noticed within a
+       slice, although the upstream sends nothing more (a stall far longer
+       than the test). */
+    scenario("{\"text\": \"a b c d e f\", \"mode\": \"stall\", \"stall_after\": 3}");
     j = reply_start(NULL);
-    CHECK(job_wait(j, 5, 10));
+    CHECK(job_wait(j, 5, 3));
+    pthread_t canceller;
+    pthread_create(&canceller, NULL, cancel_later, j);
     t0 = now();
-    atomic_store(&j->cancelled, true);
     CHECK(job_wait(j, 2, 0));
+    pthread_join(canceller, NULL);
+    CHECK(j->finishes == 1 && j->ok);
+    CHECK(now() - t0 < 0.5);
     CHECK(control("wait?n=1&disconnected=1&timeout=5", NULL, NULL) == 200);
     CHECK(now() - t0 < 2.0);
     job_free(j);
+}
+
+/* Fifty consumers at once, each in its own thread, as in the server. */
+static void *consume(void *arg)
+{
+    job_wait(arg, 20, 0);
+    return NULL;
 }
 
 static void test_concurrent(void)
@@ -379,16 +445,22 @@ static void test_concurrent(void)
     enum { N = 50 };
     scenario("{\"text\": \"" TEXT "\", \"rate\": 100}");
     cb_bot_job *jobs[N];
-    for (int i = 0; i < N; i++)
+    pthread_t threads[N];
+    double t0 = now();
+    for (int i = 0; i < N; i++) {
         jobs[i] = reply_start(i % 2 ? "fake-small" : "fake-large");
+        pthread_create(&threads[i], NULL, consume, jobs[i]);
+    }
     int good = 0;
     for (int i = 0; i < N; i++) {
-        CHECK(job_wait(jobs[i], 20, 0));
+        pthread_join(threads[i], NULL);
         good += jobs[i]->finishes == 1 && jobs[i]->ok && jobs[i]->text.data &&
                 strcmp(jobs[i]->text.data, TEXT) == 0 && !jobs[i]->split_char;
         job_free(jobs[i]);
     }
     CHECK(good == N);
+    /* Concurrent, not one after another (each reply takes ~0.2 s). */
+    CHECK(now() - t0 < 5.0);
 }
 
 static void test_models(void)
@@ -454,12 +526,20 @@ static void test_unreachable(void)
     cb_openai_models_forget();
 }
 
+/* A reply running at shutdown belongs to its consumer: it goes on until
+   it is cancelled (the server cancels every reply first), and the share
+   handle outlives it. Nothing starts after. */
 static void test_shutdown(void)
 {
     scenario("{\"tokens\": 100000, \"rate\": 20}");
     cb_bot_job *j = reply_start(NULL);
     CHECK(job_wait(j, 5, 5));
     cb_openai_shutdown();
+    size_t had = j->text.len;
+    CHECK(job_wait(j, 5, had + 3));
+    CHECK(!j->finishes);
+    atomic_store(&j->cancelled, true);
+    CHECK(job_wait(j, 2, 0));
     CHECK(j->finishes == 1 && j->ok);
     CHECK(control("wait?n=1&disconnected=1&timeout=3", NULL, NULL) == 200);
     job_free(j);

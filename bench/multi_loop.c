@@ -4,7 +4,7 @@
  * epoll: libcurl reports the sockets it wants watched and its next timeout,
  * we report the sockets that became ready.
  */
-#include "bot/multi_loop.h"
+#include "multi_loop.h"
 #include "util/mem.h"
 
 #include <errno.h>

@@ -1,16 +1,17 @@
 /*
- * multi_loop.h — drives a libcurl multi handle from epoll.
+ * multi_loop.h — drives a libcurl multi handle from epoll: the benchmark
+ * client's loop (bench/stream_clients.c), one thread for a thousand streams.
  *
  * curl_multi_perform + curl_multi_poll look at every transfer on every
- * wake-up: with a thousand streamed replies open, each upstream token cost
- * a poll() over a thousand sockets. Here libcurl tells us which sockets it
+ * wake-up: with a thousand streams open, each token would cost a poll()
+ * over a thousand sockets. Here libcurl tells us which sockets it
  * wants (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION) and is told only
  * about the sockets that are ready (curl_multi_socket_action), so a token
  * costs the same whatever the number of open replies. An eventfd in the
  * same epoll set lets other threads wake the loop.
  */
-#ifndef CB_BOT_MULTI_LOOP_H
-#define CB_BOT_MULTI_LOOP_H
+#ifndef CB_BENCH_MULTI_LOOP_H
+#define CB_BENCH_MULTI_LOOP_H
 
 #include <curl/curl.h>
 #include <stdbool.h>
