@@ -34,7 +34,9 @@
 #      what the framework allows on this machine.
 #
 # Environment: BUILD (build directory, default build), STREAMS, TOKENS,
-# DURATION, UPSTREAM (a's fake upstream: py, the default, or c), KEEP=1 keeps
+# DURATION, UPSTREAM (a's fake upstream: py, the default, or c),
+# STREAM_CLIENTS_RAMP_S and STREAM_CLIENTS_DUMP (bench/stream_clients.c: a
+# ramp of the stream starts, a file of every token's latency), KEEP=1 keeps
 # the work directory (its path is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
