@@ -25,7 +25,8 @@
 //    signed-in user comes back to the app) and for the first arrival after
 //    signing in (a new context opens /login cold, the form is sent, and the
 //    navigation to / that follows is timed), and the browser's floor: a
-//    cold context loading a 295-byte SVG.
+//    cold context loading a 295-byte SVG, and one loading a 2-line text
+//    file (/static/robots.txt: a font and text layout).
 // 3. Frame timings while the 2,000-message conversation scrolls from its
 //    newest message to its first: mouse.wheel steps of --step px over the
 //    message pane until the top is reached and nothing older is left;
@@ -63,7 +64,8 @@ const ms = (n) => (n == null || Number.isNaN(n) ? '–' : `${n.toFixed(1)} ms`);
 function pageProbe() {
   const marks = {};
   const longtasks = [];
-  window.__bench = { marks, longtasks };
+  const frames = [];              // long animation frames: what a long task did
+  window.__bench = { marks, longtasks, loafs: frames };
   const mark = (k) => { if (!(k in marks)) { marks[k] = performance.now(); performance.mark(`bench-${k}`); } };
   const check = () => {
     const ta = document.getElementById('composer-input');
@@ -87,6 +89,26 @@ function pageProbe() {
       longtasks.push({ start: e.startTime, duration: e.duration, container: a.containerType || '' });
     }
   }).observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      frames.push({
+        start: e.startTime, duration: e.duration, renderStart: e.renderStart, styleAndLayoutStart: e.styleAndLayoutStart,
+        scripts: e.scripts.map((x) => ({ fn: x.sourceFunctionName || x.invoker, url: (x.sourceURL || '').replace(/^.*\/static\//, '').replace(/\?.*$/, ''),
+          duration: x.duration, forced: x.forcedStyleAndLayoutDuration })),
+      });
+    }
+  }).observe({ type: 'long-animation-frame', buffered: true });
+}
+
+// What a long animation frame spent its time on, in one line: its scripts
+// (with the forced style and layout inside them), then style and layout,
+// then the rest of rendering (paint, commit).
+function describeFrame(f) {
+  const parts = f.scripts.map((x) => `${x.fn || '?'} (${x.url}) ${x.duration.toFixed(0)} ms${x.forced ? `, forced layout ${x.forced.toFixed(0)}` : ''}`);
+  const end = f.start + f.duration;
+  if (f.styleAndLayoutStart) parts.push(`style+layout ${(end - f.styleAndLayoutStart).toFixed(0)} ms`);
+  if (f.renderStart && f.styleAndLayoutStart) parts.push(`before it (rAF, observers) ${(f.styleAndLayoutStart - f.renderStart).toFixed(0)} ms`);
+  return `${f.duration.toFixed(0)} ms frame at ${(f.start / 1000).toFixed(1)} s: ${parts.join('; ') || 'no script'}`;
 }
 
 // --- setup: a server, an account, its conversations ---------------------------
@@ -194,9 +216,11 @@ try {
   }
   // The browser's own floor: a cold context loading a 295-byte SVG (no
   // HTML, script or style), navigation → load event.
-  async function floorLoad() {
+  // With text (a 2-line text/plain document: a font, text layout, no
+  // style): what any page with words costs cold here.
+  async function floorLoad(url = '/static/favicon.svg') {
     const page = await newPage(browser, server);
-    await page.goto('/static/favicon.svg', { waitUntil: 'load' });
+    await page.goto(url, { waitUntil: 'load' });
     const r = await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd);
     await page.context().close();
     return r;
@@ -257,6 +281,9 @@ try {
     const floor = [];
     for (let i = 0; i < LOADS; i++) floor.push(await floorLoad());
     (results.floor ||= []).push(floor);
+    const textFloor = [];
+    for (let i = 0; i < LOADS; i++) textFloor.push(await floorLoad('/static/robots.txt'));
+    (results.textFloor ||= []).push(textFloor);
     const opens = [];
     for (let i = 0; i < LOADS; i++) opens.push(await coldLoad(`/?c=${bigId}`, 'messages'));
     results.open.push(opens);
@@ -314,7 +341,8 @@ try {
     const r = await page.evaluate(() => {
       const b = window.__bench;
       b.stopFrames = true;
-      return { frames: b.frames, end: performance.now(), longtasks: b.longtasks.filter((l) => l.start >= b.scrollStart), openLongtasks: b.longtasks.filter((l) => l.start < b.scrollStart) };
+      return { frames: b.frames, end: performance.now(), longtasks: b.longtasks.filter((l) => l.start >= b.scrollStart), openLongtasks: b.longtasks.filter((l) => l.start < b.scrollStart),
+        longFrames: b.loafs.filter((f) => f.start >= b.scrollStart && f.duration > 50) };
     });
     let traceBuf = null;
     let profile = null;
@@ -331,6 +359,7 @@ try {
     results.scrolls.push(s);
     log(`scroll ${i + 1}: ${s.steps} steps in ${s.seconds.toFixed(1)} s, ${s.frames.length} frames, p95 ${pct(s.frames, 95).toFixed(1)} ms, ` +
       `max ${Math.max(...s.frames).toFixed(1)} ms, ${s.longtasks.length} long tasks, longest ${Math.max(0, ...s.longtasks.map((l) => l.duration)).toFixed(0)} ms`);
+    for (const f of s.longFrames) log(`  ${describeFrame(f)}`);
   }
   if (TRACE) {
     const s = await scrollRun(true);
@@ -502,6 +531,10 @@ function report(res) {
     p('');
     p(`The browser's floor for a cold load on this machine (new context, \`/static/favicon.svg\`: 295 bytes, no script or style; navigation → load event), median per round: ${res.floor.map((f) => ms(median(f))).join(', ')}.`);
   }
+  if (res.textFloor && res.textFloor.length) {
+    p('');
+    p(`The same with text (new context, \`/static/robots.txt\`: 2 lines of text/plain, a font and text layout, no style or script), median per round: ${res.textFloor.map((f) => ms(median(f))).join(', ')}.`);
+  }
   if (res.signIn && res.signIn.length && res.signIn[0][0].login != null) {
     p('');
     p(`A small page of ours cold (new context, \`/login\`: its HTML, the stylesheet, \`theme.js\` and \`auth.js\` with the modules it imports, no data; navigation → load event), median per round: ${res.signIn.map((rows) => ms(median(rows.map((l) => l.login)))).join(', ')}.`);
@@ -524,6 +557,13 @@ function report(res) {
   res.scrolls.forEach((s, i) => {
     p(`| ${i + 1} | ${s.steps} | ${s.seconds.toFixed(1)} | ${s.frames.length} | ${ms(pct(s.frames, 50))} | ${ms(pct(s.frames, 95))} | ${ms(Math.max(...s.frames))} | ${s.frames.filter((f) => f > 50).length} | ${s.longtasks.length} | ${ms(Math.max(0, ...s.longtasks.map((l) => l.duration)))} | ${s.dom} |`);
   });
+  const longFrames = res.scrolls.flatMap((s, i) => (s.longFrames || []).map((f) => `run ${i + 1}: ${describeFrame(f)}`));
+  if (longFrames.length) {
+    p('');
+    p('Animation frames over 50 ms during those scrolls (Long Animation Frames API: scripts with the forced layout inside them, then style and layout):');
+    p('');
+    for (const f of longFrames) p(`- ${f}`);
+  }
   if (res.loadTrace) {
     const t = res.loadTrace;
     p('');
