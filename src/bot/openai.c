@@ -360,9 +360,10 @@ static void pump(void *arg, int timeout_ms)
 {
     xfer *x = arg;
     CURLMcode mc = CURLM_OK;
-    if (x->done_at) {
+    if (x->done_at) {                   /* wait no longer than the grace */
         int grace_ms = (int)((x->done_at + DONE_GRACE_S - now_s()) * 1000) + 1;
-        timeout_ms = grace_ms < timeout_ms ? (grace_ms > 0 ? grace_ms : 0) : timeout_ms;
+        if (grace_ms < timeout_ms)
+            timeout_ms = grace_ms > 0 ? grace_ms : 0;
     }
     if (!cb_bot_job_cancelled(x->job)) {
         int running;

@@ -3,9 +3,9 @@
  *
  * One mutex and condition variable per job: the provider appends under it
  * and signals; the consumer waits on it with a timeout. A provider with a
- * pump (bot.h) is instead driven by the consumer's waits, in its thread. The registry is a
- * list under one global lock: it is touched only when a reply starts,
- * stops or ends, never per delta.
+ * pump (bot.h) is instead driven by the consumer's waits, in its thread.
+ * The registry is a list under one global lock: it is touched only when a
+ * reply starts, stops or ends, never per delta.
  */
 #include "chat/job.h"
 
@@ -186,7 +186,7 @@ static bool wait_turn(cb_bot_job *job, const struct timespec *until)
     pthread_mutex_unlock(&job->mu);
     pump(arg, left);                    /* writes into the job: not under its lock */
     pthread_mutex_lock(&job->mu);
-    return left > 0;
+    return ms_until(until) > 0;
 }
 
 cb_job_state cb_job_wait(cb_bot_job *job, size_t have, int timeout_ms, char **text, size_t *len)
